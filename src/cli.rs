@@ -1,0 +1,38 @@
+//! The `arbor` command line: one file per subcommand under `cli/`.
+
+mod inspect;
+mod offline;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// AlphaMath-style tree search on math problems: run it, watch it, study the trees.
+#[derive(Debug, Parser)]
+#[command(name = "arbor", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Offline(offline::Args),
+    Inspect(inspect::Args),
+}
+
+/// Runs the command line; errors are printed as `error: ...` with their causes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Offline(args) => offline::run(args),
+        Command::Inspect(args) => inspect::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

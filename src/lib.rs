@@ -1,0 +1,12 @@
+//! arbor: AlphaMath-style tree search on math problems, and the tools to watch and study it.
+//!
+//! Module map (see ARCHITECTURE.md): [`tree`] is the arena search tree changed only through
+//! [`tree::Tree::apply`]; [`store`] reads and writes tree JSONL in the reference format;
+//! [`problems`] loads problem files; [`search`] holds the sans-IO algorithms (so far the
+//! reference's offline re-selection); [`cli`] is the `arbor` command line.
+
+pub mod cli;
+pub mod problems;
+pub mod search;
+pub mod store;
+pub mod tree;
