@@ -5,6 +5,7 @@
 //! [`problems`] loads problem files; [`search`] holds the sans-IO algorithms (so far the
 //! reference's offline re-selection); [`cli`] is the `arbor` command line.
 
+pub mod bench;
 pub mod cli;
 pub mod problems;
 pub mod search;

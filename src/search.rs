@@ -2,3 +2,4 @@
 //! what makes them testable against the reference's golden files.
 
 pub mod offline;
+pub mod simulate;

@@ -160,7 +160,12 @@ impl Tree {
                 Ok(*node)
             }
             TreeEvent::Terminal { node, reason } => {
-                self.nodes[node.index()].info.terminal = Some(*reason);
+                let n = &mut self.nodes[node.index()];
+                n.info.terminal = Some(*reason);
+                // A failed path carries the reference's failure string as its answer.
+                if let Some(text) = reason.failure_text() {
+                    n.step.final_answer = text.to_owned();
+                }
                 Ok(*node)
             }
             TreeEvent::Executed { node, execution, text } => {

@@ -97,7 +97,8 @@ fn render_node(
     let keys = node.form().keys;
     let s = node.stats();
     let v = s.value.map_or_else(|| "·".to_owned(), |v| format!("{v:.3}"));
-    let q = if keys.q_value { format!("{:.3}", s.q_value) } else { "·".to_owned() };
+    // An unvisited node's Q (the reference's int 0) means "no estimate yet".
+    let q = if keys.q_value && s.visit_count > 0 { format!("{:.3}", s.q_value) } else { "·".to_owned() };
     let n = if keys.visit_count { s.visit_count.to_string() } else { "·".to_owned() };
     let p = if keys.prior { format!("{:.2}", s.prior) } else { "·".to_owned() };
     let branch = if node.parent().is_none() {
@@ -105,7 +106,11 @@ fn render_node(
     } else {
         format!("{prefix}{}", if last { "└─" } else { "├─" })
     };
-    let line = format!("{v:>6} {q:>6} {n:>4} {p:>5}  {branch}{} {}", node.tag(), describe_step(tree, id));
+    let head = format!("{v:>6} {q:>6} {n:>4} {p:>5}  {branch}{} ", node.tag());
+    let (thought, suffix) = describe_step(tree, id);
+    // The status and answer matter more than the end of the thought: cut the thought first.
+    let room = width.saturating_sub(head.chars().count() + suffix.chars().count()).max(12);
+    let line = format!("{head}{}{suffix}", fit(&thought, room));
     let _ = writeln!(out, "{}", fit(&line, width));
 
     let children = node.children();
@@ -139,30 +144,30 @@ fn count_below(tree: &Tree, id: NodeId) -> usize {
     tree.node(id).children().iter().map(|c| 1 + count_below(tree, *c)).sum()
 }
 
-/// `thought [code: output] → answer ✓`
-fn describe_step(tree: &Tree, id: NodeId) -> String {
+/// The thought's first line, and what follows it: ` [code: output]`, ` → answer ✓`.
+fn describe_step(tree: &Tree, id: NodeId) -> (String, String) {
     let node = tree.node(id);
     if node.parent().is_none() {
-        return "(root)".to_owned();
+        return ("(root)".to_owned(), String::new());
     }
     let parts = StepParts::of(node);
-    let mut text = flatten(parts.headline());
+    let mut suffix = String::new();
     if node.is_code() {
         let status = node.info().execution.as_ref().map(|e| e.status);
         let observation = parts.observation.unwrap_or("");
         let first = flatten(observation.lines().next().unwrap_or(""));
         let tag = match status {
             Some(ExecStatus::Timeout) => "[timeout]".to_owned(),
-            Some(ExecStatus::Killed) => format!("[killed: {first}]"),
+            Some(ExecStatus::Killed) => format!("[killed: {}]", fit(&first, 20)),
             _ if observation.contains("TimeoutError") => "[timeout]".to_owned(),
             _ if status == Some(ExecStatus::Error) || observation_is_error(observation) => {
                 let kind = first.split(':').next().unwrap_or("error").to_owned();
-                format!("[code error: {kind}]")
+                format!("[code error: {}]", fit(&kind, 24))
             }
             _ if first.is_empty() => "[code: no output]".to_owned(),
-            _ => format!("[code: {first}]"),
+            _ => format!("[code: {}]", fit(&first, 16)),
         };
-        text = format!("{text} {tag}");
+        suffix = format!(" {tag}");
     }
     let answer = &node.step().final_answer;
     if !answer.is_empty() {
@@ -172,12 +177,12 @@ fn describe_step(tree: &Tree, id: NodeId) -> String {
             None => "",
         };
         if crate::tree::is_failure_answer(answer) {
-            text = format!("{text} ✗ {}", flatten(answer));
+            suffix = format!("{suffix} ✗ {}", flatten(answer));
         } else {
-            text = format!("{text} → {}{mark}", flatten(answer));
+            suffix = format!("{suffix} → {}{mark}", fit(&flatten(answer), 20));
         }
     }
-    text
+    (flatten(parts.headline()), suffix)
 }
 
 fn flatten(s: &str) -> String {

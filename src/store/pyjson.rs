@@ -76,14 +76,25 @@ pub fn python_float_repr(value: f64, buf: &mut [u8; 40]) -> usize {
         out.push_str("0.0");
         return out.len;
     }
-    // At most 17 significant digits and a 3-digit exponent: "d.dddddddddddddddde-308".
-    let mut sci = [0u8; 32];
-    let sci_len = {
-        let mut c = io::Cursor::new(&mut sci[..]);
-        // Writing into a 32-byte buffer cannot fail for a finite f64.
-        let _ = write!(c, "{:e}", value.abs());
-        c.position() as usize
-    };
+    let mut sci = [0u8; 40];
+    let mut sci_len = format_sci(&mut sci, value.abs(), None);
+    // Rust's shortest digits break exact ties upward; CPython keeps the candidate nearest to
+    // the value and breaks ties to even. Ties need 16+ digits, where the correctly rounded
+    // n-digit form (half-even) is the one to take whenever it still reads back to the value.
+    let e_at = sci[..sci_len].iter().position(|&b| b == b'e').unwrap_or(sci_len);
+    let n_digits = sci[..e_at].iter().filter(|b| b.is_ascii_digit()).count();
+    if n_digits >= 16 {
+        let mut rounded = [0u8; 40];
+        let len = format_sci(&mut rounded, value.abs(), Some(n_digits - 1));
+        let reads_back = std::str::from_utf8(&rounded[..len])
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .is_some_and(|r| r == value.abs());
+        if reads_back {
+            sci = rounded;
+            sci_len = len;
+        }
+    }
     let sci = &sci[..sci_len];
     let e_at = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
     let mut digits = [0u8; 24];
@@ -133,6 +144,18 @@ pub fn python_float_repr(value: f64, buf: &mut [u8; 40]) -> usize {
         }
     }
     out.len
+}
+
+/// `value` in Rust's `{:e}` form (shortest digits, or `precision` digits after the point,
+/// correctly rounded) into `buf`; returns the length. At most 17 digits and a 3-digit
+/// exponent, so 40 bytes always suffice.
+fn format_sci(buf: &mut [u8; 40], value: f64, precision: Option<usize>) -> usize {
+    let mut c = io::Cursor::new(&mut buf[..]);
+    let _ = match precision {
+        None => write!(c, "{value:e}"),
+        Some(p) => write!(c, "{value:.p$e}"),
+    };
+    c.position() as usize
 }
 
 struct Cursor<'a> {
@@ -202,6 +225,9 @@ mod tests {
             (-100.0, "-100.0"),
             (0.9801986733067553, "0.9801986733067553"),
             (1234.5, "1234.5"),
+            // The double is exactly ...182.25, a tie between two 17-digit strings: CPython
+            // rounds half to even.
+            (2127524128142182.2, "2127524128142182.2"),
         ];
         for (v, want) in cases {
             assert_eq!(repr(v), want, "repr({v:e})");

@@ -276,7 +276,12 @@ fn decode_react(
 
     let mut tree = Tree::new();
     let mut placed = vec![false; order.len()];
+    let mut unknown_keys: Vec<String> = Vec::new();
+    let mut note_unknown = |tag: &str, node: &DecodedNode| {
+        unknown_keys.extend(node.unknown.iter().map(|(k, _)| format!("{tag}.{k}")));
+    };
     let root = decode_node("0", &order[root_at].1)?;
+    note_unknown("0", &root);
     tree.apply(&TreeEvent::Root { step: root.step, keys: root.form.keys })
         .map_err(|e| DecodeError::field(format!("react['0']: {e}")))?;
     let info = infos.remove("0").unwrap_or_default();
@@ -292,6 +297,7 @@ fn decode_react(
         for &(index, child_at) in children.iter() {
             let (child_tag, value) = &order[child_at];
             let node = decode_node(child_tag, value)?;
+            note_unknown(child_tag, &node);
             let child = tree
                 .apply(&TreeEvent::Child {
                     parent: id,
@@ -308,6 +314,12 @@ fn decode_react(
         }
     }
 
+    if !unknown_keys.is_empty() {
+        warnings.push(format!(
+            "react: unknown node keys are kept as they are: {}",
+            list_clipped(&unknown_keys, 5)
+        ));
+    }
     let orphans: Vec<&str> = children_of
         .values()
         .flatten()

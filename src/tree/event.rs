@@ -15,7 +15,8 @@ pub enum TreeEvent {
     /// The reference's `update_recursive`: for the node and each ancestor, set the value if it
     /// was never set, add one visit and add `value` to the sum; Q becomes the mean.
     Backup { node: NodeId, value: f64 },
-    /// Marks the node as ending its path.
+    /// Marks the node as ending its path. A failure reason also sets the node's final answer
+    /// to the reference's failure string.
     Terminal { node: NodeId, reason: TerminalReason },
     /// The step's code ran: records the result and sets the step text, which now carries the
     /// wrapped observation.

@@ -119,6 +119,16 @@ pub enum TerminalReason {
 }
 
 impl TerminalReason {
+    /// The `final_answer` the reference writes for a failed path, if this is a failure.
+    pub fn failure_text(self) -> Option<&'static str> {
+        match self {
+            TerminalReason::TooManyCodeErrors => Some(FAIL_TOO_MANY_CODE_ERRORS),
+            TerminalReason::TooManySteps => Some(FAIL_TOO_MANY_STEPS),
+            TerminalReason::NoValidChild => Some(FAIL_NO_VALID_CHILD),
+            _ => None,
+        }
+    }
+
     /// The reason the reference's `final_answer` string implies, if any.
     pub fn from_final_answer(final_answer: &str) -> Option<TerminalReason> {
         match final_answer {
