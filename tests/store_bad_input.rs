@@ -271,3 +271,32 @@ fn writer_never_overwrites_and_repairs_an_interrupted_tail() {
     drop(writer);
     assert_eq!(load(&path).0, 2);
 }
+
+#[test]
+fn unreadable_arbor_data_is_kept_verbatim() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (r#"{"schema_version": 99, "future": {"x": 1}}"#, "schema version 99 is not the 1 this build reads"),
+        (
+            r#"{"schema_version": 1, "nodes": {"0": {"execution": {"observation": "1", "status": "ok", "elapsed_ms": 1, "gpu": true}}}}"#,
+            "unknown field `gpu`",
+        ),
+        (r#"{"schema_version": 1, "nodes": {"0": {"correct": "yes"}}}"#, "invalid type"),
+        (r#"[1, 2]"#, "expected an object"),
+    ];
+    for (arbor, want) in cases {
+        let line = format!(r#"{}, "arbor": {arbor}}}"#, &GOOD[..GOOD.len() - 1]);
+        let path = write_file(&dir, "a.jsonl", format!("{line}\n").as_bytes());
+        let loaded = TreeFile::open(&path).unwrap().load(0).unwrap().unwrap();
+        let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+        assert!(
+            warnings.iter().any(|w| w.contains(want) && w.contains("kept but not shown")),
+            "{want}: {warnings:?}"
+        );
+        let mut out = Vec::new();
+        loaded.record.encode(&mut out).unwrap();
+        let a: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let b: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(a, b, "written back unchanged");
+    }
+}

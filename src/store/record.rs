@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize as DeriveSerialize};
 use serde_json::{Map, Number, Value};
 
 use super::pyjson;
-use super::raw::{Line, RawField};
+use super::raw::{Field, Line, RawField, ReactEntry};
 use crate::tree::{FileForm, NodeId, NodeInfo, Stats, Step, Tree, TreeEvent, VALUE_SENTINEL};
+use serde_json::value::RawValue;
 
 /// Version of the `arbor` extension this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -136,9 +137,9 @@ fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 
     let mut warnings = Vec::new();
     let mut fields = Map::new();
-    let mut react: Option<Vec<(String, Value)>> = None;
+    let mut react: Option<Vec<(String, ReactEntry)>> = None;
     let mut react_at = 0;
-    let mut arbor: Option<Value> = None;
+    let mut arbor: Option<Box<RawValue>> = None;
     for (key, field) in raw.entries {
         match field {
             RawField::React(entries) => {
@@ -153,7 +154,7 @@ fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
                     "'react' must be an object of nodes keyed by tag, found {kind}"
                 )));
             }
-            RawField::Value(v) if key == ARBOR_KEY => arbor = Some(v),
+            RawField::Arbor(raw) => arbor = Some(raw),
             RawField::Value(v) => {
                 if fields.insert(key.clone(), v).is_some() {
                     warnings.push(format!("the key '{key}' appears twice; the last one is used"));
@@ -167,7 +168,7 @@ fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         ));
     };
 
-    let (node_infos, run, arbor_raw) = decode_arbor(arbor, &mut warnings);
+    let (node_infos, run, arbor_raw) = decode_arbor(arbor.as_deref(), &mut warnings);
     let (tree, solutions, react_other) = decode_react(react, node_infos, &mut warnings)?;
     Ok(Decoded {
         record: TreeRecord { fields, react_at, tree, solutions, react_other, run, arbor_raw },
@@ -177,91 +178,107 @@ fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 
 type NodeInfos = HashMap<String, NodeInfo>;
 
-/// Splits the `arbor` value into per-node infos and run facts, or keeps it raw when it cannot
-/// be read (a newer schema, a malformed entry).
+/// Splits the `arbor` text into per-node infos and run facts, or keeps it raw when this build
+/// cannot read it (another schema version, unknown keys, wrong types).
 fn decode_arbor(
-    arbor: Option<Value>,
+    arbor: Option<&RawValue>,
     warnings: &mut Vec<String>,
 ) -> (NodeInfos, Map<String, Value>, Option<Value>) {
-    let Some(value) = arbor else {
+    let Some(raw) = arbor else {
         return (NodeInfos::new(), Map::new(), None);
     };
-    let keep_raw = |warnings: &mut Vec<String>, why: String, value: Value| {
-        warnings.push(format!("'arbor': {why}; arbor's data for this tree is kept but not shown"));
-        (NodeInfos::new(), Map::new(), Some(value))
-    };
-    let Some(obj) = value.as_object() else {
-        return keep_raw(warnings, "expected an object".to_owned(), value);
-    };
-    match obj.get("schema_version").and_then(Value::as_u64) {
-        Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-        Some(v) => {
-            let why = format!("schema version {v} is not the {SCHEMA_VERSION} this build reads");
-            return keep_raw(warnings, why, value);
-        }
-        None => return keep_raw(warnings, "no integer 'schema_version'".to_owned(), value),
+    #[derive(Deserialize)]
+    struct Version {
+        schema_version: Option<u32>,
     }
-    let mut infos = NodeInfos::new();
-    if let Some(nodes) = obj.get("nodes") {
-        let Some(nodes) = nodes.as_object() else {
-            return keep_raw(warnings, "'nodes' is not an object".to_owned(), value);
-        };
-        for (tag, info) in nodes {
-            match NodeInfo::deserialize(info) {
-                Ok(info) => {
-                    infos.insert(tag.clone(), info);
+    let version = if raw.get().starts_with('{') {
+        serde_json::from_str::<Version>(raw.get()).map(|v| v.schema_version).map_err(|e| serde_message(&e))
+    } else {
+        Err("expected an object".to_owned())
+    };
+    let why = match version {
+        Ok(Some(SCHEMA_VERSION)) => match serde_json::from_str::<ArborText>(raw.get()) {
+            Ok(ext) => return (ext.nodes.0.into_iter().collect(), ext.run, None),
+            Err(e) => serde_message(&e),
+        },
+        Ok(Some(v)) => format!("schema version {v} is not the {SCHEMA_VERSION} this build reads"),
+        Ok(None) => "no 'schema_version'".to_owned(),
+        Err(why) => why,
+    };
+    warnings.push(format!("'arbor': {why}; arbor's data for this tree is kept but not shown"));
+    let value = serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
+    (NodeInfos::new(), Map::new(), Some(value))
+}
+
+/// The `arbor` extension as this build reads it, `nodes` read into a list of pairs. Unknown
+/// keys anywhere make it unreadable, so nothing is silently dropped: it is then kept verbatim.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArborText {
+    #[serde(rename = "schema_version")]
+    _schema_version: u32,
+    #[serde(default)]
+    run: Map<String, Value>,
+    #[serde(default)]
+    nodes: ArborNodes,
+}
+
+#[derive(Default)]
+struct ArborNodes(Vec<(String, NodeInfo)>);
+
+impl<'de> Deserialize<'de> for ArborNodes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ArborNodes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of node data keyed by tag")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ArborNodes, A::Error> {
+                let mut nodes = Vec::new();
+                while let Some((tag, info)) = map.next_entry::<String, NodeInfo>()? {
+                    nodes.push((tag, info));
                 }
-                Err(e) => {
-                    let why = format!("nodes['{tag}']: {}", clip(&e.to_string(), 160));
-                    return keep_raw(warnings, why, value);
-                }
+                Ok(ArborNodes(nodes))
             }
         }
+        d.deserialize_map(V)
     }
-    let run = match obj.get("run") {
-        None => Map::new(),
-        Some(Value::Object(run)) => run.clone(),
-        Some(_) => return keep_raw(warnings, "'run' is not an object".to_owned(), value),
-    };
-    let unknown: Vec<&String> =
-        obj.keys().filter(|k| !matches!(k.as_str(), "schema_version" | "nodes" | "run")).collect();
-    if !unknown.is_empty() {
-        return keep_raw(warnings, format!("unknown keys {unknown:?}"), value);
-    }
-    (infos, run, None)
 }
 
 type ReactParts = (Tree, Option<Vec<Solution>>, Vec<(String, Value)>);
 
 fn decode_react(
-    entries: Vec<(String, Value)>,
+    entries: Vec<(String, ReactEntry)>,
     mut infos: NodeInfos,
     warnings: &mut Vec<String>,
 ) -> Result<ReactParts, DecodeError> {
     // Last duplicate wins, at the first one's position: what Python's json.loads does.
-    let mut by_tag: HashMap<String, usize> = HashMap::new();
-    let mut order: Vec<(String, Value)> = Vec::with_capacity(entries.len());
-    for (key, value) in entries {
-        if let Some(&at) = by_tag.get(&key) {
+    let mut by_key: HashMap<String, usize> = HashMap::with_capacity(entries.len());
+    let mut order: Vec<(String, Option<ReactEntry>)> = Vec::with_capacity(entries.len());
+    for (key, entry) in entries {
+        if let Some(&at) = by_key.get(&key) {
             warnings.push(format!("react: the tag '{key}' appears twice; the last one is used"));
-            order[at].1 = value;
+            order[at].1 = Some(entry);
         } else {
-            by_tag.insert(key.clone(), order.len());
-            order.push((key, value));
+            by_key.insert(key.clone(), order.len());
+            order.push((key, Some(entry)));
         }
     }
 
     let mut solutions = None;
     let mut other_keys: Vec<usize> = Vec::new();
-    let mut children_of: HashMap<&str, Vec<(u32, usize)>> = HashMap::new();
+    let mut children_of: HashMap<String, Vec<(u32, usize)>> = HashMap::new();
     let mut root_at = None;
-    for (i, (key, value)) in order.iter().enumerate() {
+    for (i, (key, entry)) in order.iter_mut().enumerate() {
         if key == "solutions" {
-            solutions = Some(decode_solutions(value)?);
+            if let Some(entry) = entry.take() {
+                solutions = Some(decode_solutions(&entry.into_value())?);
+            }
         } else if key == "0" {
             root_at = Some(i);
         } else if let Some((parent, index)) = split_tag(key) {
-            children_of.entry(parent).or_default().push((index, i));
+            children_of.entry(parent.to_owned()).or_default().push((index, i));
         } else {
             other_keys.push(i);
         }
@@ -274,30 +291,30 @@ fn decode_react(
         return Err(DecodeError::field("react has no root node '0'".to_owned()));
     };
 
-    let mut tree = Tree::new();
-    let mut placed = vec![false; order.len()];
     let mut unknown_keys: Vec<String> = Vec::new();
-    let mut note_unknown = |tag: &str, node: &DecodedNode| {
-        unknown_keys.extend(node.unknown.iter().map(|(k, _)| format!("{tag}.{k}")));
-    };
-    let root = decode_node("0", &order[root_at].1)?;
-    note_unknown("0", &root);
+    let mut take_node =
+        |order: &mut [(String, Option<ReactEntry>)], at: usize| -> Result<DecodedNode, DecodeError> {
+            let (tag, entry) = &mut order[at];
+            let node = decode_node(tag, entry.take())?;
+            unknown_keys.extend(node.unknown.iter().map(|(k, _)| format!("{tag}.{k}")));
+            Ok(node)
+        };
+
+    let mut tree = Tree::new();
+    let root = take_node(&mut order, root_at)?;
     tree.apply(&TreeEvent::Root { step: root.step, keys: root.form.keys })
         .map_err(|e| DecodeError::field(format!("react['0']: {e}")))?;
     let info = infos.remove("0").unwrap_or_default();
     apply_restore(&mut tree, NodeId::ROOT, root.stats, root.form, info, root.unknown, "0")?;
-    placed[root_at] = true;
 
     // Breadth-first from the root, children in index order.
     let mut queue: VecDeque<(usize, NodeId)> = VecDeque::from([(root_at, NodeId::ROOT)]);
     while let Some((at, id)) = queue.pop_front() {
-        let tag = order[at].0.as_str();
-        let Some(children) = children_of.get_mut(tag) else { continue };
+        let Some(mut children) = children_of.remove(order[at].0.as_str()) else { continue };
         children.sort_by_key(|&(index, _)| index);
-        for &(index, child_at) in children.iter() {
-            let (child_tag, value) = &order[child_at];
-            let node = decode_node(child_tag, value)?;
-            note_unknown(child_tag, &node);
+        for (index, child_at) in children {
+            let node = take_node(&mut order, child_at)?;
+            let child_tag = order[child_at].0.as_str();
             let child = tree
                 .apply(&TreeEvent::Child {
                     parent: id,
@@ -307,9 +324,8 @@ fn decode_react(
                     keys: node.form.keys,
                 })
                 .map_err(|e| DecodeError::field(format!("react['{child_tag}']: {e}")))?;
-            let info = infos.remove(child_tag.as_str()).unwrap_or_default();
+            let info = infos.remove(child_tag).unwrap_or_default();
             apply_restore(&mut tree, child, node.stats, node.form, info, node.unknown, child_tag)?;
-            placed[child_at] = true;
             queue.push_back((child_at, child));
         }
     }
@@ -320,14 +336,9 @@ fn decode_react(
             list_clipped(&unknown_keys, 5)
         ));
     }
-    let orphans: Vec<&str> = children_of
-        .values()
-        .flatten()
-        .filter(|(_, at)| !placed[*at])
-        .map(|(_, at)| order[*at].0.as_str())
-        .collect();
+    let mut orphans: Vec<&str> =
+        children_of.values().flatten().map(|(_, at)| order[*at].0.as_str()).collect();
     if !orphans.is_empty() {
-        let mut orphans = orphans;
         orphans.sort_unstable();
         warnings.push(format!(
             "react: {} node(s) have no parent in this tree and are left out of it (kept in the file): {}",
@@ -340,12 +351,9 @@ fn decode_react(
         tags.sort_unstable();
         warnings.push(format!("arbor.nodes: tags not in the tree are dropped: {}", list_clipped(&tags, 5)));
     }
-    let react_other = order
-        .into_iter()
-        .enumerate()
-        .filter(|(i, (key, _))| !placed[*i] && key != "solutions")
-        .map(|(_, entry)| entry)
-        .collect();
+    // Whatever was not taken (unknown keys, orphans) is written back as it was.
+    let react_other =
+        order.into_iter().filter_map(|(key, entry)| entry.map(|e| (key, e.into_value()))).collect();
     Ok((tree, solutions, react_other))
 }
 
@@ -387,82 +395,98 @@ struct DecodedNode {
     unknown: Vec<(String, Value)>,
 }
 
-const STEP_KEYS: [&str; 5] = ["text", "extra_info", "action", "action_input", "final_answer"];
-const STAT_KEYS: [&str; 4] = ["value", "q_value", "prior", "visit_count"];
-
-fn decode_node(tag: &str, value: &Value) -> Result<DecodedNode, DecodeError> {
+fn decode_node(tag: &str, entry: Option<ReactEntry>) -> Result<DecodedNode, DecodeError> {
     let at = |field: &str| format!("react['{tag}'].{field}");
-    let Some(obj) = value.as_object() else {
-        return Err(DecodeError::field(format!(
-            "react['{tag}']: expected a node object, found {}",
-            describe(value)
-        )));
-    };
-    let string = |key: &str| -> Result<String, DecodeError> {
-        match obj.get(key) {
-            None => Ok(String::new()),
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(other) => {
-                Err(DecodeError::field(format!("{}: expected a string, found {}", at(key), describe(other))))
-            }
-        }
-    };
-    let step = Step {
-        text: string("text")?,
-        extra_info: string("extra_info")?,
-        action: string("action")?,
-        action_input: string("action_input")?,
-        final_answer: string("final_answer")?,
-    };
-    let number = |key: &str| -> Result<Option<(f64, bool)>, DecodeError> {
-        match obj.get(key) {
-            None => Ok(None),
-            Some(Value::Number(n)) => {
-                let is_int = n.is_i64() || n.is_u64();
-                let v = n.as_f64().filter(|v| v.is_finite()).ok_or_else(|| {
-                    DecodeError::field(format!("{}: the number {n} is out of range", at(key)))
-                })?;
-                Ok(Some((v, is_int)))
-            }
-            Some(other) => {
-                Err(DecodeError::field(format!("{}: expected a number, found {}", at(key), describe(other))))
-            }
-        }
-    };
-    let mut stats = Stats::default();
-    let mut form = FileForm::default();
-    if let Some((v, int)) = number("value")? {
-        stats.value = (v != VALUE_SENTINEL).then_some(v);
-        form.keys.value = true;
-        form.ints.value = int;
-    }
-    if let Some((v, int)) = number("q_value")? {
-        stats.q_value = v;
-        form.keys.q_value = true;
-        form.ints.q_value = int;
-    }
-    if let Some((v, int)) = number("prior")? {
-        stats.prior = v;
-        form.keys.prior = true;
-        form.ints.prior = int;
-    }
-    if let Some((v, _)) = number("visit_count")? {
-        if v < 0.0 || v.fract() != 0.0 || v > f64::from(u32::MAX) {
+    let node = match entry {
+        Some(ReactEntry::Node(node)) => node,
+        Some(ReactEntry::Other(v)) => {
             return Err(DecodeError::field(format!(
-                "{}: expected a whole number of visits, found {v}",
-                at("visit_count")
+                "react['{tag}']: expected a node object, found {}",
+                describe(&v)
             )));
         }
-        stats.visit_count = v as u32;
-        form.keys.visit_count = true;
+        None => return Err(DecodeError::field(format!("react['{tag}']: read twice"))),
+    };
+    let mut step = Step::default();
+    let mut stats = Stats::default();
+    let mut form = FileForm::default();
+    let mut unknown = Vec::new();
+    for (key, field) in node.entries {
+        let slot = match key.as_str() {
+            "text" => Some(&mut step.text),
+            "extra_info" => Some(&mut step.extra_info),
+            "action" => Some(&mut step.action),
+            "action_input" => Some(&mut step.action_input),
+            "final_answer" => Some(&mut step.final_answer),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            match field {
+                Field::Str(s) => *slot = s,
+                other => {
+                    return Err(DecodeError::field(format!(
+                        "{}: expected a string, found {}",
+                        at(&key),
+                        describe_field(&other)
+                    )));
+                }
+            }
+            continue;
+        }
+        if !matches!(key.as_str(), "value" | "q_value" | "prior" | "visit_count") {
+            unknown.push((key, field.into_value()));
+            continue;
+        }
+        let Field::Num(n) = field else {
+            return Err(DecodeError::field(format!(
+                "{}: expected a number, found {}",
+                at(&key),
+                describe_field(&field)
+            )));
+        };
+        let is_int = n.is_i64() || n.is_u64();
+        let v = n
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| DecodeError::field(format!("{}: the number {n} is out of range", at(&key))))?;
+        match key.as_str() {
+            "value" => {
+                stats.value = (v != VALUE_SENTINEL).then_some(v);
+                form.keys.value = true;
+                form.ints.value = is_int;
+            }
+            "q_value" => {
+                stats.q_value = v;
+                form.keys.q_value = true;
+                form.ints.q_value = is_int;
+            }
+            "prior" => {
+                stats.prior = v;
+                form.keys.prior = true;
+                form.ints.prior = is_int;
+            }
+            _ => {
+                if v < 0.0 || v.fract() != 0.0 || v > f64::from(u32::MAX) {
+                    return Err(DecodeError::field(format!(
+                        "{}: expected a whole number of visits, found {v}",
+                        at("visit_count")
+                    )));
+                }
+                stats.visit_count = v as u32;
+                form.keys.visit_count = true;
+            }
+        }
     }
     stats.value_sum = stats.q_value * f64::from(stats.visit_count);
-    let unknown = obj
-        .iter()
-        .filter(|(k, _)| !STEP_KEYS.contains(&k.as_str()) && !STAT_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     Ok(DecodedNode { step, stats, form, unknown })
+}
+
+fn describe_field(field: &Field) -> String {
+    match field {
+        Field::Str(s) => describe(&Value::String(clip(s, 40))),
+        Field::Num(n) => format!("a number ({n})"),
+        Field::Other(v) => describe(v),
+    }
 }
 
 fn decode_solutions(value: &Value) -> Result<Vec<Solution>, DecodeError> {
@@ -507,6 +531,12 @@ fn list_clipped<T: AsRef<str>>(items: &[T], max: usize) -> String {
     let shown: Vec<&str> = items.iter().take(max).map(AsRef::as_ref).collect();
     let more = items.len().saturating_sub(max);
     if more > 0 { format!("{} and {more} more", shown.join(", ")) } else { shown.join(", ") }
+}
+
+/// serde_json's message without its position, clipped.
+fn serde_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    clip(text.split(" at line ").next().unwrap_or(&text), 160)
 }
 
 /// serde_json's message without its "at line 1 column N" tail, which on a single line is

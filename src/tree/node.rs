@@ -156,6 +156,7 @@ pub enum ExecStatus {
 
 /// The interpreter's result for a code step, kept apart from the step text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Execution {
     /// The observation as the tool returned it, before wrapping into the step text.
     pub observation: String,
@@ -165,6 +166,7 @@ pub struct Execution {
 
 /// Generation facts for a step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Generation {
     pub tokens: u32,
     /// Sum of the sampled tokens' log-probs; the prior is `exp(logprob_sum / tokens)`.
@@ -178,6 +180,7 @@ pub struct Generation {
 /// arbor's own per-node data. Written under the record's `arbor` key, which the reference's
 /// tools ignore.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NodeInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution: Option<Execution>,
