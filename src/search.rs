@@ -2,4 +2,5 @@
 //! what makes them testable against the reference's golden files.
 
 pub mod offline;
+pub mod prompt;
 pub mod simulate;
