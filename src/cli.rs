@@ -1,6 +1,7 @@
 //! The `arbor` command line: one file per subcommand under `cli/`.
 
 mod inspect;
+mod interp;
 mod offline;
 
 use std::process::ExitCode;
@@ -19,6 +20,7 @@ pub struct Cli {
 enum Command {
     Offline(offline::Args),
     Inspect(inspect::Args),
+    Interp(interp::Args),
 }
 
 /// Runs the command line; errors are printed as `error: ...` with their causes.
@@ -27,6 +29,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Offline(args) => offline::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Interp(args) => interp::run(args),
     };
     match result {
         Ok(code) => code,
