@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import resource
+import select
 import signal
 import struct
 import sys
@@ -226,10 +227,21 @@ def child_main(request, config, setup_fd, result_fd, filters, tool):
         os._exit(code)
 
 
-def read_all(fd, cap):
-    """Everything from `fd` until EOF; None when it exceeds `cap` bytes (the rest is drained)."""
+class ArborGone(Exception):
+    """arbor closed our stdin while a request ran: it exited or crashed."""
+
+
+def read_all(fd, cap, watch):
+    """Everything from `fd` until EOF; None when it exceeds `cap` bytes (the rest is drained).
+
+    Meanwhile `watch` (our stdin) is watched: arbor sends nothing while a request runs, so it
+    turning readable means arbor is gone, and the request must not outlive it.
+    """
     chunks, size = [], 0
     while True:
+        ready, _, _ = select.select([fd, watch], [], [])
+        if watch in ready:
+            raise ArborGone()
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             break
@@ -298,7 +310,7 @@ def sweep(is_init):
             time.sleep(0.001)
 
 
-def serve(request, config, filters, tool, is_init):
+def serve(request, config, filters, tool, is_init, proto_in):
     setup_read, setup_write = os.pipe()
     result_read, result_write = os.pipe()
     pid = os.fork()
@@ -308,9 +320,16 @@ def serve(request, config, filters, tool, is_init):
         child_main(request, config, setup_write, result_write, filters, tool)
     os.close(setup_write)
     os.close(result_write)
-    setup = read_all(setup_read, MAX_RESULT)
+    try:
+        setup = read_all(setup_read, MAX_RESULT, proto_in)
+        result, result_error = parse_result(read_all(result_read, MAX_RESULT, proto_in))
+    except ArborGone:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        sweep(is_init)
+        empty_dir(config["workdir"])
+        raise
     os.close(setup_read)
-    result, result_error = parse_result(read_all(result_read, MAX_RESULT))
     os.close(result_read)
     while True:
         try:
@@ -371,7 +390,11 @@ def main():
         request = read_frame(proto_in)
         if request is None:
             return 0
-        write_frame(proto_out, serve(request, config, filters, tool, is_init))
+        try:
+            response = serve(request, config, filters, tool, is_init, proto_in)
+        except ArborGone:
+            return 0
+        write_frame(proto_out, response)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::PYTHON_INTERPRETER;
+use super::replay::{PathStep, replay_inputs};
 use crate::tree::ExecStatus;
 
 /// One code step to run.
@@ -19,6 +21,15 @@ pub struct ExecRequest {
 impl ExecRequest {
     pub fn new(ancestors: Vec<String>, code: impl Into<String>) -> ExecRequest {
         ExecRequest { ancestors, code: code.into() }
+    }
+
+    /// The request for a new code step whose path (root first, up to and including its
+    /// parent) is `path`: the ancestors are chosen by the reference's replay rule.
+    pub fn after_path<'a>(
+        path: impl IntoIterator<Item = PathStep<'a>>,
+        code: impl Into<String>,
+    ) -> ExecRequest {
+        ExecRequest { ancestors: replay_inputs(path, PYTHON_INTERPRETER), code: code.into() }
     }
 }
 
@@ -54,6 +65,22 @@ pub fn timeout_message(timeout: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn after_path_applies_the_replay_rule() {
+        let path = [
+            PathStep { action: "", action_input: "", text: "" },
+            PathStep {
+                action: PYTHON_INTERPRETER,
+                action_input: "a = 1",
+                text: "a = 1\n<output>\n\n</output>",
+            },
+            PathStep { action: PYTHON_INTERPRETER, action_input: "b = 2", text: "b = 2\nTimeoutError: 'x'" },
+        ];
+        let request = ExecRequest::after_path(path, "print(a)");
+        assert_eq!(request.ancestors, vec!["a = 1".to_owned()]);
+        assert_eq!(request.code, "print(a)");
+    }
 
     #[test]
     fn timeout_message_matches_the_reference_text() {
