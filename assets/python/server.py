@@ -191,19 +191,22 @@ def clean_text(text):
     return text
 
 
-def child_main(request, config, setup_fd, result_fd, filters, tool):
-    """Runs in the forked child: limits, filters, then the code. Never returns.
+def child_main(config, request_fd, setup_fd, result_fd, filters, tool):
+    """Runs in a forked child: limits and filters first, then it waits for its request and
+    runs the code. Never returns.
 
-    The setup outcome goes through its own pipe, closed before the code runs, so that code
-    cannot forge it; the code's result goes through `result_fd`.
+    The setup outcome goes through its own pipe, closed before any code runs, so that code
+    cannot forge it; the code's result goes through `result_fd`, closed before exiting so
+    that the server need not wait for the address space to be torn down.
     """
     code = 71
     try:
         try:
-            keep = sorted((setup_fd, result_fd))
+            keep = sorted((request_fd, setup_fd, result_fd))
             os.closerange(3, keep[0])
             os.closerange(keep[0] + 1, keep[1])
-            os.closerange(keep[1] + 1, 1 << 16)
+            os.closerange(keep[1] + 1, keep[2])
+            os.closerange(keep[2] + 1, 1 << 16)
             signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.chdir(config["workdir"])
@@ -214,6 +217,11 @@ def child_main(request, config, setup_fd, result_fd, filters, tool):
             return
         write_all(setup_fd, b"ok")
         os.close(setup_fd)
+        request = read_frame(request_fd)
+        os.close(request_fd)
+        if request is None:  # the server went away before sending work
+            code = 0
+            return
         code = 72
         try:
             observation, raised = tool.execute(request["ancestors"], request["code"])
@@ -222,6 +230,7 @@ def child_main(request, config, setup_fd, result_fd, filters, tool):
         payload = json.dumps({"observation": clean_text(observation), "raised": raised},
                              ensure_ascii=True).encode("ascii")
         write_all(result_fd, payload)
+        os.close(result_fd)
         code = 0
     finally:
         os._exit(code)
@@ -310,47 +319,76 @@ def sweep(is_init):
             time.sleep(0.001)
 
 
-def serve(request, config, filters, tool, is_init, proto_in):
-    setup_read, setup_write = os.pipe()
-    result_read, result_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(setup_read)
-        os.close(result_read)
-        child_main(request, config, setup_write, result_write, filters, tool)
-    os.close(setup_write)
-    os.close(result_write)
-    try:
-        setup = read_all(setup_read, MAX_RESULT, proto_in)
-        result, result_error = parse_result(read_all(result_read, MAX_RESULT, proto_in))
-    except ArborGone:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        sweep(is_init)
-        empty_dir(config["workdir"])
-        raise
-    os.close(setup_read)
-    os.close(result_read)
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-            break
-        except InterruptedError:
-            continue
-    sweep(is_init)
-    empty_dir(config["workdir"])
+class Child:
+    """A forked child that has set up its sandbox and waits for one request."""
+
+    def __init__(self, config, filters, tool):
+        request_read, self.request_write = os.pipe()
+        self.setup_read, setup_write = os.pipe()
+        self.result_read, result_write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(self.request_write)
+            os.close(self.setup_read)
+            os.close(self.result_read)
+            child_main(config, request_read, setup_write, result_write, filters, tool)
+        os.close(request_read)
+        os.close(setup_write)
+        os.close(result_write)
+
+    def close_pipes(self):
+        for fd in (self.request_write, self.setup_read, self.result_read):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def wait(self):
+        while True:
+            try:
+                return os.waitpid(self.pid, 0)[1]
+            except InterruptedError:
+                continue
+
+
+def serve(child, request, proto_in):
+    """Runs `request` on the ready child; returns the response and whether the child's exit
+    status still has to be read (it is only needed when the child left no valid result)."""
     response = {"signal": None, "exit_code": None, "result": None, "result_error": None,
                 "setup_error": None}
+    setup = read_all(child.setup_read, MAX_RESULT, proto_in)
+    if setup != b"ok":
+        status = child.wait()
+        text = (setup or b"").decode("utf-8", "replace")
+        response["setup_error"] = text or "the child died before its sandbox was set up"
+        return response, status
+    try:
+        body = json.dumps(request, ensure_ascii=True).encode("ascii")
+        write_all(child.request_write, struct.pack(">I", len(body)) + body)
+    except OSError:
+        pass  # the child died: its status says how
+    os.close(child.request_write)
+    child.request_write = -1
+    result, result_error = parse_result(read_all(child.result_read, MAX_RESULT, proto_in))
+    if isinstance(result, dict) and "observation" in result:
+        response["result"] = result
+        return response, None
+    status = child.wait()
     if os.WIFSIGNALED(status):
         response["signal"] = os.WTERMSIG(status)
     else:
         response["exit_code"] = os.WEXITSTATUS(status)
-    if setup != b"ok":
-        text = (setup or b"").decode("utf-8", "replace")
-        response["setup_error"] = text or "the child died before its sandbox was set up"
-    else:
-        response["result"], response["result_error"] = result, result_error
-    return response
+    response["result"], response["result_error"] = result, result_error
+    return response, status
+
+
+def finish(child, status, config, is_init):
+    """After answering: reap the child, kill anything left, empty the working directory."""
+    child.close_pipes()
+    if status is None:
+        child.wait()
+    sweep(is_init)
+    empty_dir(config["workdir"])
 
 
 def main():
@@ -387,14 +425,19 @@ def main():
         write_frame(proto_out, {"kind": "fatal", "error": traceback.format_exc(limit=5)})
         return 1
     while True:
+        # The next child is forked and sets up its sandbox while arbor has no request for us.
+        child = Child(config, filters, tool)
         request = read_frame(proto_in)
         if request is None:
             return 0
         try:
-            response = serve(request, config, filters, tool, is_init, proto_in)
+            response, status = serve(child, request, proto_in)
         except ArborGone:
+            os.kill(child.pid, signal.SIGKILL)
+            finish(child, None, config, is_init)
             return 0
         write_frame(proto_out, response)
+        finish(child, status, config, is_init)
 
 
 if __name__ == "__main__":

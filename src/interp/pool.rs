@@ -1,6 +1,6 @@
 //! The batch-first interpreter: a bounded set of workers, a result cache, parallel batches.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -57,7 +57,8 @@ pub struct PoolStats {
 /// `Arc`) between threads; at most `workers` executions run at once and other callers wait.
 pub struct Pool {
     // Declared before `scratch` so workers are killed before their directories are removed.
-    idle: Mutex<Vec<Worker>>,
+    /// Idle workers, least recently used first: a worker gets time to fork its next child.
+    idle: Mutex<VecDeque<Worker>>,
     returned: Condvar,
     worker_count: usize,
     cache: Mutex<ResultCache>,
@@ -117,7 +118,7 @@ impl Pool {
         }
         let isolation = isolation.ok_or_else(|| InterpError::Startup("no worker".into()))?;
         Ok(Pool {
-            idle: Mutex::new(workers),
+            idle: Mutex::new(workers.into()),
             returned: Condvar::new(),
             worker_count,
             cache: Mutex::new(ResultCache::new(config.cache_capacity)),
@@ -220,7 +221,7 @@ impl Pool {
     fn checkout(&self) -> Worker {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
-            if let Some(worker) = idle.pop() {
+            if let Some(worker) = idle.pop_front() {
                 return worker;
             }
             idle = self.returned.wait(idle).unwrap_or_else(PoisonError::into_inner);
@@ -228,7 +229,7 @@ impl Pool {
     }
 
     fn checkin(&self, worker: Worker) {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(worker);
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push_back(worker);
         self.returned.notify_one();
     }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use rustix::process::{Pid, Signal};
 
 use super::limits::Limits;
-use super::protocol::{Config, FrameReader, ReadError, Ready, Request, Response, write_frame};
+use super::protocol::{ChildResult, Config, FrameReader, ReadError, Ready, Request, Response, write_frame};
 use super::python::{PythonInfo, worker_env};
 use super::request::{ExecRequest, ExecResult, timeout_message};
 use super::sandbox::{ChildSetup, Isolation, REPORT_LEN, SandboxMode, report};
@@ -199,10 +199,10 @@ impl Worker {
         if let Some(error) = response.setup_error {
             return Err(InterpError::ChildSetup(error));
         }
+        // A result means the code finished: the child closed its pipe right before exiting.
         let (observation, status) = match (response.result, response.signal, response.exit_code) {
-            (Some(result), None, Some(0)) if result.observation.is_some() => {
-                let status = if result.raised { ExecStatus::Error } else { ExecStatus::Ok };
-                (result.observation.unwrap_or_default(), status)
+            (Some(ChildResult { observation: Some(observation), raised }), _, _) => {
+                (observation, if raised { ExecStatus::Error } else { ExecStatus::Ok })
             }
             (_, Some(signal), _) => (signal_message(signal, &self.plan.limits), ExecStatus::Killed),
             (_, None, code) => {
