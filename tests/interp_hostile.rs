@@ -210,6 +210,11 @@ fn writes_outside_the_working_directory_are_refused() {
     // Files are size-limited.
     let big = run(guard.pool(), "open('big', 'wb').write(b'0' * (64 << 20))");
     assert_eq!(big.observation, "OSError: [Errno 27] File too large");
+    // A directory locked by the code is still emptied before the next request.
+    let locked =
+        "import os\nos.makedirs('a/b')\nopen('a/b/f', 'w').write('x')\nos.chmod('a/b', 0)\nos.chmod('a', 0)";
+    assert_eq!(run(guard.pool(), locked).status, ExecStatus::Ok);
+    assert_eq!(run(guard.pool(), "import os\nprint(os.listdir('.'))").observation, "[]");
     assert_healthy_and_nothing_left(guard.pool());
 }
 

@@ -1,10 +1,13 @@
 # arbor's Python worker: imports sympy once, then forks one child per request.
 #
 # Started by arbor (src/interp/worker.rs) as `python -B -c <this file>`, already inside the
-# sandbox arbor set up before exec (namespaces, Landlock, seccomp). Each child applies the
-# per-request limits, runs the code through tool.py and reports back over a private pipe; the
-# server answers arbor. Protocol on stdin/stdout: frames of a 4-byte big-endian length and
-# UTF-8 JSON. First frame in: the config; first frame out: "ready".
+# sandbox arbor set up before exec (namespaces, Landlock, seccomp). Each child is forked ahead
+# of its request, applies the per-request limits and filters, then runs the code through
+# tool.py and reports back over private pipes; the server answers arbor, then reaps the child
+# and empties the working directory. Protocol on stdin/stdout: frames of a 4-byte big-endian
+# length and UTF-8 JSON. In: the config, then requests. Out: "ready" (or "fatal"), then for
+# each request "idle" (the previous one is cleaned up, the next child is ready) and the
+# response.
 
 import ctypes
 import gc
@@ -383,12 +386,19 @@ def serve(child, request, proto_in):
 
 
 def finish(child, status, config, is_init):
-    """After answering: reap the child, kill anything left, empty the working directory."""
+    """After answering: reap the child, kill anything left, empty the working directory.
+
+    Returns False when the directory could not be emptied: the server must not serve again.
+    """
     child.close_pipes()
     if status is None:
         child.wait()
     sweep(is_init)
-    empty_dir(config["workdir"])
+    try:
+        empty_dir(config["workdir"])
+        return not os.listdir(config["workdir"])
+    except Exception:
+        return False
 
 
 def main():
@@ -427,6 +437,7 @@ def main():
     while True:
         # The next child is forked and sets up its sandbox while arbor has no request for us.
         child = Child(config, filters, tool)
+        write_frame(proto_out, {"kind": "idle"})
         request = read_frame(proto_in)
         if request is None:
             return 0
@@ -437,7 +448,8 @@ def main():
             finish(child, None, config, is_init)
             return 0
         write_frame(proto_out, response)
-        finish(child, status, config, is_init)
+        if not finish(child, status, config, is_init):
+            return 3
 
 
 if __name__ == "__main__":

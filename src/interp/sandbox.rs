@@ -228,6 +228,10 @@ pub(crate) struct ChildSetup {
     pub worker_filter: Option<BpfProgram>,
 }
 
+/// Files and directories the working directory may hold: enough for any honest step, and
+/// few enough that emptying it after a request stays quick.
+const SCRATCH_INODES: u32 = 4096;
+
 /// Inside the user namespace the worker runs as this uid/gid (mapped to arbor's own), so exec
 /// drops every capability it got in the namespace.
 const INNER_ID: u32 = 1000;
@@ -252,7 +256,9 @@ impl ChildSetup {
             gid_map: format!("{INNER_ID} {gid} 1\n").into_bytes(),
             workdir: CString::new(workdir.as_os_str().as_bytes())
                 .map_err(|e| InterpError::Sandbox(e.to_string()))?,
-            tmpfs_options: c(&format!("size={scratch_bytes},mode=0700,uid={INNER_ID},gid={INNER_ID}"))?,
+            tmpfs_options: c(&format!(
+                "size={scratch_bytes},nr_inodes={SCRATCH_INODES},mode=0700,uid={INNER_ID},gid={INNER_ID}"
+            ))?,
             landlock: if full { Some(landlock_ruleset(read_dirs)?) } else { None },
             worker_filter: if full { Some(filters::worker_filter()?) } else { None },
         })

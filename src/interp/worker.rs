@@ -47,7 +47,13 @@ struct Live {
     request_filters_sent: bool,
     /// Known once the worker said it is ready.
     isolation: Option<Isolation>,
+    /// The worker owes an "idle" frame: it cleans up after each answer before it takes the
+    /// next request, and says so (or dies, which then is not the next request's fault).
+    owes_idle: bool,
 }
+
+/// How long a worker may take to clean up after a request.
+const CLEANUP_LIMIT: Duration = Duration::from_secs(30);
 
 impl Worker {
     pub(crate) fn new(plan: Arc<WorkerPlan>, workdir: PathBuf) -> Worker {
@@ -68,7 +74,31 @@ impl Worker {
         if self.live.as_ref().is_some_and(|live| live.isolation.is_none()) {
             self.await_ready()?;
         }
+        if self.live.as_ref().is_some_and(|live| live.owes_idle) && !self.await_idle() {
+            // It could not clean up after the last request: replace it.
+            self.stop();
+            self.plan.restarts.fetch_add(1, Ordering::Relaxed);
+            let fresh = self.start()?;
+            self.live = Some(fresh);
+            self.await_ready()?;
+            if !self.await_idle() {
+                self.stop();
+                return Err(InterpError::Startup("a fresh worker did not become idle".into()));
+            }
+        }
         self.live.as_mut().ok_or_else(|| InterpError::Startup("the worker vanished".into()))
+    }
+
+    /// Reads the worker's "idle" frame; false when it died or did not clean up in time.
+    fn await_idle(&mut self) -> bool {
+        let Some(live) = self.live.as_mut() else { return false };
+        match live.reader.read::<Ready>(Instant::now() + CLEANUP_LIMIT) {
+            Ok(frame) if frame.kind == "idle" => {
+                live.owes_idle = false;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn await_ready(&mut self) -> Result<(), InterpError> {
@@ -140,6 +170,7 @@ impl Worker {
             report,
             request_filters_sent: request_filters_sent && !plan.request_filters.is_empty(),
             isolation: None,
+            owes_idle: true,
         };
         if let Err(e) = write_frame(&mut live.stdin, &config) {
             kill_tree(&mut live.child);
@@ -165,7 +196,10 @@ impl Worker {
         }
         let deadline = started + self.plan.limits.timeout;
         let outcome = match self.live.as_mut() {
-            Some(live) => live.reader.read::<Response>(deadline),
+            Some(live) => {
+                live.owes_idle = true;
+                live.reader.read::<Response>(deadline)
+            }
             None => Err(ReadError::Closed),
         };
         let elapsed = started.elapsed();
