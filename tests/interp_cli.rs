@@ -125,3 +125,11 @@ fn a_missing_python_is_reported() {
     );
     assert!(stderr.contains("ARBOR_PYTHON"), "{stderr}");
 }
+
+#[test]
+fn no_sandbox_mode_still_runs_code_with_limits() {
+    let out = arbor(&["interp", "--no-sandbox", "--memory-mb", "512"], "x = bytearray(1 << 30)", &[]);
+    assert_eq!(text(&out.stdout), "MemoryError:\n", "{}", text(&out.stderr));
+    let out = arbor(&["interp", "--no-sandbox"], "print(sum(range(10)))", &[]);
+    assert_eq!(text(&out.stdout), "45\n", "{}", text(&out.stderr));
+}

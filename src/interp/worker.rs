@@ -66,32 +66,36 @@ impl Worker {
         live.isolation.clone().ok_or_else(|| InterpError::Startup("the worker is not ready".into()))
     }
 
+    /// The running worker, started if needed, ready and clean. A worker that does not show it
+    /// cleaned up after its last request is replaced (once).
     fn live(&mut self) -> Result<&mut Live, InterpError> {
-        if self.live.is_none() {
-            let fresh = self.start()?;
-            self.live = Some(fresh);
-        }
-        if self.live.as_ref().is_some_and(|live| live.isolation.is_none()) {
-            self.await_ready()?;
-        }
-        if self.live.as_ref().is_some_and(|live| live.owes_idle) && !self.await_idle() {
-            // It could not clean up after the last request: replace it.
+        for attempt in 0..2 {
+            if self.live.is_none() {
+                let fresh = self.start()?;
+                self.live = Some(fresh);
+            }
+            if self.live.as_ref().is_some_and(|live| live.isolation.is_none()) {
+                self.await_ready()?;
+            }
+            if self.await_idle() {
+                break;
+            }
             self.stop();
-            self.plan.restarts.fetch_add(1, Ordering::Relaxed);
-            let fresh = self.start()?;
-            self.live = Some(fresh);
-            self.await_ready()?;
-            if !self.await_idle() {
-                self.stop();
+            if attempt == 1 {
                 return Err(InterpError::Startup("a fresh worker did not become idle".into()));
             }
+            self.plan.restarts.fetch_add(1, Ordering::Relaxed);
         }
         self.live.as_mut().ok_or_else(|| InterpError::Startup("the worker vanished".into()))
     }
 
-    /// Reads the worker's "idle" frame; false when it died or did not clean up in time.
+    /// Reads the worker's "idle" frame if it owes one; false when it died or did not clean up
+    /// in time.
     fn await_idle(&mut self) -> bool {
         let Some(live) = self.live.as_mut() else { return false };
+        if !live.owes_idle {
+            return true;
+        }
         match live.reader.read::<Ready>(Instant::now() + CLEANUP_LIMIT) {
             Ok(frame) if frame.kind == "idle" => {
                 live.owes_idle = false;
