@@ -267,3 +267,16 @@ impl Pool {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner).iter().filter_map(Worker::pid).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Pool>();
+        shareable::<ExecRequest>();
+        shareable::<ExecResult>();
+    }
+}
