@@ -56,6 +56,7 @@ mod python;
 mod replay;
 mod request;
 mod sandbox;
+mod scratch;
 mod spawn;
 mod worker;
 

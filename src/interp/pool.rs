@@ -12,6 +12,7 @@ use super::limits::Limits;
 use super::python::{PythonInfo, probe_python};
 use super::request::{ExecRequest, ExecResult};
 use super::sandbox::{Isolation, SandboxMode};
+use super::scratch::Scratch;
 use super::worker::{Worker, WorkerPlan};
 use crate::tree::ExecStatus;
 
@@ -69,7 +70,7 @@ pub struct Pool {
     cache_hits: AtomicU64,
     timeouts: AtomicU64,
     plan: Arc<WorkerPlan>,
-    _scratch: tempfile::TempDir,
+    _scratch: Scratch,
 }
 
 impl Pool {
@@ -89,10 +90,7 @@ impl Pool {
             request_filters,
             restarts: AtomicU64::new(0),
         });
-        let scratch = tempfile::Builder::new()
-            .prefix("arbor-interp-")
-            .tempdir()
-            .map_err(|e| InterpError::Sandbox(format!("cannot make a scratch directory: {e}")))?;
+        let scratch = Scratch::new()?;
         let worker_count = config.workers.max(1);
         let mut workers = Vec::with_capacity(worker_count);
         for index in 0..worker_count {
