@@ -351,3 +351,32 @@ fn nothing_is_left_after_the_pool_is_dropped() {
         assert!(!table.contains_key(&pid), "worker {pid} still runs");
     }
 }
+
+#[test]
+fn a_batch_mixing_hostile_and_honest_code_gets_every_answer() {
+    let _guard = lock();
+    let config = PoolConfig {
+        workers: 2,
+        limits: Limits { timeout: Duration::from_secs(2), ..Limits::default() },
+        cache_capacity: 0,
+        ..PoolConfig::default()
+    };
+    let pool = Pool::new(config).expect("pool");
+    let codes = [
+        "while True:\n    pass",
+        "print(1)",
+        "import ctypes\nctypes.string_at(0)",
+        "print(2)",
+        "while 1:\n    x = 1",
+        "print(3)",
+    ];
+    let requests: Vec<_> = codes.iter().map(|c| ExecRequest::new(Vec::new(), *c)).collect();
+    let results = pool.execute(&requests).expect("the batch runs");
+    let statuses: Vec<ExecStatus> = results.iter().map(|r| r.status).collect();
+    use ExecStatus::{Killed, Ok, Timeout};
+    assert_eq!(statuses, [Timeout, Ok, Killed, Ok, Timeout, Ok]);
+    assert_eq!(results[5].observation, "3");
+    assert_eq!(pool.stats().timeouts, 2);
+    assert!(pool.stats().restarts >= 2);
+    assert_eq!(run(&pool, "print(6 * 7)").observation, "42");
+}
