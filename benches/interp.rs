@@ -59,6 +59,30 @@ fn overhead(pool: &Pool, n: usize) -> Vec<Duration> {
         .collect()
 }
 
+/// CPU time (user + system, ms) used so far by the pool's worker processes and the request
+/// children they reaped: the cost of a request independent of how busy the machine is.
+fn worker_cpu_ms(pool: &Pool) -> f64 {
+    fn ticks(pid: u32) -> (u64, Vec<u32>) {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let rest = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
+        let fields: Vec<u64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0)).collect();
+        // After the state: fields 14..=17 of stat are utime, stime, cutime, cstime.
+        let total = fields.get(11..15).map_or(0, |f| f.iter().sum());
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        (total, children.split_whitespace().filter_map(|c| c.parse().ok()).collect())
+    }
+    let mut total = 0;
+    for pid in pool.worker_pids() {
+        let (own, children) = ticks(pid);
+        total += own;
+        for child in children {
+            total += ticks(child).0;
+        }
+    }
+    total as f64 * 10.0 // 100 ticks per second
+}
+
 fn pool_latency(pool: &Pool, n: usize) -> Vec<Duration> {
     (0..n)
         .map(|i| {
@@ -105,7 +129,13 @@ fn main() {
     println!("step: 3 ancestors (sympy import, two equations, solve) + one code step");
     pool_latency(&pool, 20); // warm-up
     report("pool, trivial step (fixed cost)", overhead(&pool, n));
+    let cpu_before = worker_cpu_ms(&pool);
     let (pool_p50, _) = report("pool (sandboxed), 1 at a time", pool_latency(&pool, n));
+    println!(
+        "{:<34} {:.1} ms of CPU per step in the workers (load-independent cost)",
+        "",
+        (worker_cpu_ms(&pool) - cpu_before) / n as f64
+    );
 
     let unsandboxed =
         Pool::new(PoolConfig { sandbox: SandboxMode::Off, ..config.clone() }).expect("pool starts");
