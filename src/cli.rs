@@ -2,6 +2,7 @@
 
 mod bench;
 mod inspect;
+mod interp;
 mod offline;
 
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ enum Command {
     Offline(offline::Args),
     Inspect(inspect::Args),
     Bench(bench::Args),
+    Interp(interp::Args),
 }
 
 /// Runs the command line; errors are printed as `error: ...` with their causes.
@@ -30,6 +32,7 @@ pub fn main() -> ExitCode {
         Command::Offline(args) => offline::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Interp(args) => interp::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,11 +2,13 @@
 //!
 //! Module map (see ARCHITECTURE.md): [`tree`] is the arena search tree changed only through
 //! [`tree::Tree::apply`]; [`store`] reads and writes tree JSONL in the reference format;
-//! [`problems`] loads problem files; [`search`] holds the sans-IO algorithms (so far the
+//! [`problems`] loads problem files; [`interp`] runs code steps in sandboxed
+//! Python workers; [`search`] holds the sans-IO algorithms (so far the
 //! reference's offline re-selection); [`cli`] is the `arbor` command line.
 
 pub mod bench;
 pub mod cli;
+pub mod interp;
 pub mod problems;
 pub mod search;
 pub mod store;
