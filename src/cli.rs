@@ -1,5 +1,6 @@
 //! The `arbor` command line: one file per subcommand under `cli/`.
 
+mod grade;
 mod inspect;
 mod offline;
 
@@ -19,6 +20,7 @@ pub struct Cli {
 enum Command {
     Offline(offline::Args),
     Inspect(inspect::Args),
+    Grade(grade::Args),
 }
 
 /// Runs the command line; errors are printed as `error: ...` with their causes.
@@ -27,6 +29,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Offline(args) => offline::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Grade(args) => grade::run(args),
     };
     match result {
         Ok(code) => code,

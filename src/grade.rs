@@ -48,7 +48,9 @@ mod units;
 pub use ast::{Math, Node, RelOp};
 pub use budget::{Budget, DEFAULT_BUDGET};
 pub use equiv::{Pass, Rule, Verdict};
-pub use extract::{answer_is, extract_answer, final_answer, gsm8k_answer, last_boxed, remove_single_dollar};
+pub use extract::{
+    answer_is, extract_answer, extract_loose, final_answer, gsm8k_answer, last_boxed, remove_single_dollar,
+};
 pub use normalize::{Flags, Normalized};
 pub use parse::ParseError;
 
@@ -113,9 +115,16 @@ pub fn normalize(expr: &str, flags: Flags) -> Normalized {
     normalize::normalize(expr, flags)
 }
 
-/// Parses LaTeX or plain math into a typed value (the LaTeX reading).
+/// Parses LaTeX or plain math into a typed value (the LaTeX reading). An answer wrapped in
+/// `\boxed{...}` is unwrapped first (the comparison itself, like the reference, does not
+/// accept `\boxed`).
 pub fn parse(expr: &str) -> Result<Math, ParseError> {
-    parse::parse_latex(expr, &Budget::default())
+    let t = expr.trim().trim_end_matches('.');
+    let inner = match t.strip_prefix(r"\boxed{").and_then(|r| r.strip_suffix('}')) {
+        Some(inner) => inner,
+        None => expr,
+    };
+    parse::parse_latex(inner, &Budget::default())
 }
 
 /// Parses plain math the way SymPy's `parse_expr` reads it (the reference's third candidate).
@@ -123,9 +132,23 @@ pub fn parse_plain(expr: &str) -> Result<Math, ParseError> {
     plain::parse_plain(expr, &Budget::default())
 }
 
-/// Numeric value of a parsed scalar without free symbols: `(re, im)`.
+/// Numeric value of a parsed scalar: `(re, im)`. Symbols that cancel (`2y - y - y`) are
+/// allowed: the value must then be the same at two different points.
 pub fn value(m: &Math) -> Option<(f64, f64)> {
     let Math::Expr(n) = m else { return None };
-    let v = eval::eval(n, &eval::Env::new(), &Budget::default()).ok()?;
+    let budget = Budget::default();
+    let mut syms = std::collections::BTreeSet::new();
+    n.free_symbols(&mut syms);
+    let at = |x: f64| {
+        let mut env = eval::Env::new();
+        for (k, s) in syms.iter().enumerate() {
+            env.set(s, complex::C64::real(x + k as f64 * 0.731));
+        }
+        eval::eval(n, &env, &budget).ok()
+    };
+    let v = at(1.618)?;
+    if !syms.is_empty() && !compare::numbers_close(v, at(2.5)?, 1e-12) {
+        return None;
+    }
     Some((v.re, v.im))
 }

@@ -150,6 +150,8 @@ pub enum Node {
     Det(Vec<Vec<Node>>),
     /// `a \pm b`: parsed, never evaluated.
     PlusMinus(Box<Node>, Box<Node>),
+    /// A relation nested in a chain (`x = 5+5+1 = 11` is `Eq(Eq(x, 5+5+1), 11)`): never evaluated.
+    Relation(RelOp, Box<Node>, Box<Node>),
 }
 
 impl Node {
@@ -157,7 +159,7 @@ impl Node {
         Node::Num(x)
     }
 
-    pub fn neg(x: Node) -> Node {
+    pub fn negate(x: Node) -> Node {
         match x {
             Node::Num(v) => Node::Num(-v),
             other => Node::Mul(vec![Node::Num(-1.0), other]),
@@ -199,7 +201,7 @@ impl Node {
     }
 
     pub fn sub2(a: Node, b: Node) -> Node {
-        Node::add2(a, Node::neg(b))
+        Node::add2(a, Node::negate(b))
     }
 
     /// Free symbols, skipping variables bound by sums, definite integrals and limits.
@@ -218,7 +220,7 @@ impl Node {
             Node::Add(xs) | Node::Mul(xs) | Node::Func(_, xs) | Node::Apply(_, xs) => {
                 xs.iter().for_each(|x| x.walk_free(out, bound))
             }
-            Node::Pow(a, b) | Node::PlusMinus(a, b) => {
+            Node::Pow(a, b) | Node::PlusMinus(a, b) | Node::Relation(_, a, b) => {
                 a.walk_free(out, bound);
                 b.walk_free(out, bound);
             }
@@ -277,7 +279,7 @@ impl Node {
             Node::Add(xs) | Node::Mul(xs) | Node::Func(_, xs) | Node::Apply(_, xs) => {
                 xs.iter().any(|x| x.any(pred))
             }
-            Node::Pow(a, b) | Node::PlusMinus(a, b) => a.any(pred) || b.any(pred),
+            Node::Pow(a, b) | Node::PlusMinus(a, b) | Node::Relation(_, a, b) => a.any(pred) || b.any(pred),
             Node::Sum { body, lo, hi, .. } => body.any(pred) || lo.any(pred) || hi.any(pred),
             Node::Integral { body, bounds, .. } => {
                 body.any(pred) || bounds.as_ref().is_some_and(|(l, h)| l.any(pred) || h.any(pred))
@@ -300,6 +302,7 @@ impl Node {
             Node::Apply(f, xs) => Node::Apply(f.clone(), xs.iter().map(sub).collect()),
             Node::Pow(a, b) => Node::pow(sub(a), sub(b)),
             Node::PlusMinus(a, b) => Node::PlusMinus(Box::new(sub(a)), Box::new(sub(b))),
+            Node::Relation(op, a, b) => Node::Relation(*op, Box::new(sub(a)), Box::new(sub(b))),
             Node::Matrix(rows) => Node::Matrix(rows.iter().map(|r| r.iter().map(sub).collect()).collect()),
             Node::Det(rows) => Node::Det(rows.iter().map(|r| r.iter().map(sub).collect()).collect()),
             // Bound variables shadow; substituting inside calculus nodes is not needed by callers.
@@ -384,6 +387,7 @@ impl fmt::Display for Node {
                 f.write_str(")")
             }
             Node::PlusMinus(a, b) => write!(f, "({a} ± {b})"),
+            Node::Relation(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
         }
     }
 }

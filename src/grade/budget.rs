@@ -7,10 +7,10 @@
 use std::cell::Cell;
 
 /// Work units for one `judge` call. Ordinary answers use a few thousand.
-pub const DEFAULT_BUDGET: u64 = 20_000_000;
+pub const DEFAULT_BUDGET: u64 = 3_000_000;
 
 /// Deepest bracket nesting the parser and the tuple splitter follow.
-pub const MAX_DEPTH: usize = 200;
+pub const MAX_DEPTH: usize = 100;
 
 /// Deepest recursion of `is_equiv` through tuple, set and matrix elements.
 pub const MAX_EQUIV_DEPTH: usize = 48;

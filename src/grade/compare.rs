@@ -34,18 +34,21 @@ enum Stop {
 
 type Cmp = Result<Option<&'static str>, Stop>;
 
-/// Parse candidates for one answer, like the reference's `possible_sympy_parse`.
+/// Parse candidates for one answer, like the reference's `possible_sympy_parse`. Shapes that
+/// latex2sympy cannot produce (tuples, intervals, set operations) are not offered from the
+/// LaTeX reading.
 pub fn candidates(s: &str, budget: &Budget) -> Vec<Math> {
     let mut out = Vec::with_capacity(2);
-    if let Ok(m) = parse_latex(s, budget) {
+    if let Ok(m) = parse_latex(s, budget)
+        && !matches!(m, Math::Tuple(_) | Math::Interval { .. } | Math::Opaque(_))
+    {
         out.push(m);
     }
-    if !s.contains('\\') {
-        if let Ok(m) = parse_plain(s, budget) {
-            if !out.contains(&m) {
-                out.push(m);
-            }
-        }
+    if !s.contains('\\')
+        && let Ok(m) = parse_plain(s, budget)
+        && !out.contains(&m)
+    {
+        out.push(m);
     }
     out
 }
@@ -161,7 +164,8 @@ fn equal_typed(gt: &Math, gv: &Math, budget: &Budget) -> Cmp {
         };
         let d1 = Node::sub2(l1.clone(), r1.clone());
         let d2 = Node::sub2(l2.clone(), r2.clone());
-        if scalars_typed(&d1, &d2, budget)?.is_some() || scalars_typed(&Node::neg(d1), &d2, budget)?.is_some()
+        if scalars_typed(&d1, &d2, budget)?.is_some()
+            || scalars_typed(&Node::negate(d1), &d2, budget)?.is_some()
         {
             return Ok(Some("equations equal up to sign"));
         }

@@ -94,6 +94,7 @@ pub fn eval(node: &Node, env: &Env, budget: &Budget) -> Result<C64, EvalError> {
         Node::Det(rows) => determinant(rows, env, budget)?,
         Node::Matrix(_) => return Err(EvalError::Unsupported("a matrix as a scalar")),
         Node::PlusMinus(..) => return Err(EvalError::Unsupported("±")),
+        Node::Relation(..) => return Err(EvalError::Unsupported("a relation as a value")),
     })
 }
 
@@ -214,7 +215,7 @@ pub fn gamma(x: f64) -> f64 {
 }
 
 fn binomial(n: f64, k: f64) -> f64 {
-    if k.fract() == 0.0 && k >= 0.0 && k <= 10_000.0 {
+    if k.fract() == 0.0 && (0.0..=10_000.0).contains(&k) {
         if n.fract() == 0.0 && n >= 0.0 && k > n {
             return 0.0;
         }
@@ -229,35 +230,27 @@ fn binomial(n: f64, k: f64) -> f64 {
     gamma(n + 1.0) / (gamma(k + 1.0) * gamma(n - k + 1.0))
 }
 
-/// Closest fraction p/q to `x` with q ≤ 10^12 (SymPy's `nsimplify` on decimal input).
+/// The exact decimal value of `x`'s shortest representation, as p/q (SymPy's `nsimplify` of a
+/// decimal), when it fits in 128 bits.
 fn to_fraction(x: f64) -> Option<(i128, i128)> {
     if !x.is_finite() {
         return None;
     }
-    let (mut h0, mut h1, mut k0, mut k1) = (0i128, 1i128, 1i128, 0i128);
-    let mut r = x.abs();
-    for _ in 0..64 {
-        let a = r.floor();
-        if a > 1e18 {
-            break;
-        }
-        let a = a as i128;
-        let h2 = a.checked_mul(h1)?.checked_add(h0)?;
-        let k2 = a.checked_mul(k1)?.checked_add(k0)?;
-        if k2 > 1_000_000_000_000 {
-            break;
-        }
-        (h0, h1, k0, k1) = (h1, h2, k1, k2);
-        let frac = r - r.floor();
-        if (h1 as f64 / k1 as f64 - x.abs()).abs() <= 1e-15 * x.abs().max(1.0) || frac < 1e-15 {
-            break;
-        }
-        r = 1.0 / frac;
+    let sci = format!("{:e}", x.abs());
+    let (mant, exp) = sci.split_once('e')?;
+    let exp: i32 = exp.parse().ok()?;
+    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
+    let frac_digits = mant.split_once('.').map_or(0, |(_, f)| f.len()) as i32;
+    let mut num: i128 = digits.parse().ok()?;
+    let shift = exp - frac_digits; // value = num * 10^shift
+    let mut den: i128 = 1;
+    if shift >= 0 {
+        num = num.checked_mul(10i128.checked_pow(shift as u32)?)?;
+    } else {
+        den = 10i128.checked_pow((-shift) as u32)?;
     }
-    if k1 == 0 {
-        return None;
-    }
-    Some((if x < 0.0 { -h1 } else { h1 }, k1))
+    let g = igcd(num, den).max(1);
+    Some((if x < 0.0 { -num / g } else { num / g }, den / g))
 }
 
 fn igcd(mut a: i128, mut b: i128) -> i128 {
@@ -285,7 +278,7 @@ fn rational_gcd_lcm(xs: &[f64], gcd: bool) -> f64 {
                     if ap == 0 || p == 0 {
                         return 0.0;
                     }
-                    let num = ap / igcd(ap, p) * p.abs();
+                    let num = (ap / igcd(ap, p)).checked_mul(p.abs()).unwrap_or(0);
                     (num, igcd(aq, q))
                 }
             }
@@ -445,11 +438,11 @@ fn determinant(rows: &[Vec<Node>], env: &Env, budget: &Budget) -> Result<C64, Ev
             det = -det;
         }
         det = det * m[col][col];
-        for r in col + 1..n {
-            let factor = m[r][col] / m[col][col];
-            for c in col..n {
-                let sub = factor * m[col][c];
-                m[r][c] = m[r][c] - sub;
+        let pivot_row = m[col].clone();
+        for row in m.iter_mut().skip(col + 1) {
+            let factor = row[col] / pivot_row[col];
+            for (x, p) in row.iter_mut().zip(&pivot_row).skip(col) {
+                *x = *x - factor * *p;
             }
         }
     }

@@ -6,7 +6,7 @@ use super::budget::{Budget, Exhausted};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tok {
-    /// A number literal, commas already removed, possibly with an `E` exponent.
+    /// A number literal, possibly with thousands commas (`1,234`) and an `E` exponent.
     Num(String),
     Letter(char),
     /// `dx`, `d\theta`: the variable name.
@@ -45,43 +45,49 @@ pub enum LexError {
 
 /// Commands whose braced argument is kept as raw text.
 const TEXT_CMDS: &[&str] = &[
+    // latex2sympy's accents (`\mbox`, `\textbf`, `\textrm` are not among them: it rejects them).
     "text",
-    "textrm",
     "textit",
-    "textbf",
-    "textnormal",
-    "textsf",
-    "texttt",
-    "mbox",
-    "mathrm",
-    "mathit",
-    "mathbf",
-    "mathsf",
-    "mathtt",
-    "mathcal",
     "mathbb",
+    "mathbin",
+    "mathbf",
+    "mathcal",
+    "mathclap",
+    "mathclose",
+    "mathellipsis",
     "mathfrak",
-    "mathscr",
+    "mathinner",
+    "mathit",
     "mathnormal",
+    "mathop",
+    "mathopen",
+    "mathord",
+    "mathpunct",
+    "mathrel",
+    "mathring",
+    "mathrlap",
+    "mathrm",
+    "mathscr",
+    "mathsf",
+    "mathsterling",
+    "mathtt",
     "bm",
     "boldsymbol",
-    "operatorname",
-    "overline",
+    "acute",
     "bar",
-    "vec",
+    "overline",
+    "breve",
+    "check",
+    "widecheck",
+    "dot",
+    "ddot",
+    "grave",
     "hat",
     "tilde",
     "widetilde",
-    "widehat",
-    "dot",
-    "ddot",
-    "acute",
-    "grave",
-    "breve",
-    "check",
+    "vec",
     "overrightarrow",
-    "underline",
-    "mathring",
+    "operatorname",
     "variable",
 ];
 
@@ -110,14 +116,17 @@ const SKIP_CMDS: &[&str] = &[
     "qquad",
     "limits",
     "nolimits",
-    "boxed",
-    "fbox",
     "hfill",
     "enspace",
     "thinspace",
     "medspace",
     "thickspace",
     "negthinspace",
+];
+
+/// Delimiter commands that may be glued to a following letter (`\lvertx\rvert`), longest first.
+const DELIMITER_CMDS: &[&str] = &[
+    "lbrace", "rbrace", "lbrack", "rbrack", "lgroup", "rgroup", "langle", "rangle", "lvert", "rvert", "vert",
 ];
 
 fn alias(name: &str) -> &str {
@@ -265,6 +274,7 @@ impl Lexer<'_> {
             if !three || self.peek(k + 3).is_some_and(|c| c.is_ascii_digit()) {
                 break;
             }
+            s.push(',');
             for j in 0..3 {
                 if let Some(c) = self.peek(k + j) {
                     s.push(c);
@@ -279,7 +289,7 @@ impl Lexer<'_> {
                 s.push(d);
                 self.pos += 1;
             }
-        } else if self.peek(0) == Some('.') && !self.peek(1).is_some_and(|c| c == '.') && !s.is_empty() {
+        } else if self.peek(0) == Some('.') && self.peek(1).is_none_or(|c| c != '.') && !s.is_empty() {
             // "5." reads as 5 (Python and SymPy's parser accept it).
             self.pos += 1;
         }
@@ -308,15 +318,19 @@ impl Lexer<'_> {
     fn letters(&mut self) {
         // The words `and` / `or` standing alone separate list items.
         let start = self.pos;
-        let mut end = start;
-        while self.chars.get(end).is_some_and(|c| c.is_ascii_alphabetic()) {
-            end += 1;
-        }
-        let word: String = self.chars[start..end].iter().collect();
-        if word == "and" || word == "or" {
-            self.pos = end;
-            self.push(Tok::Word);
-            return;
+        let run_start = start == 0 || !self.chars[start - 1].is_ascii_alphabetic();
+        if run_start {
+            // Only a whole run of letters can be the word; look at most 4 letters ahead.
+            let mut end = start;
+            while end < start + 4 && self.chars.get(end).is_some_and(|c| c.is_ascii_alphabetic()) {
+                end += 1;
+            }
+            let word: String = self.chars[start..end].iter().collect();
+            if word == "and" || word == "or" {
+                self.pos = end;
+                self.push(Tok::Word);
+                return;
+            }
         }
         let c = self.chars[start];
         self.pos += 1;
@@ -413,7 +427,13 @@ impl Lexer<'_> {
             self.pos += 1;
             return self.symbol_command(c);
         }
-        let name = self.command_name();
+        let start = self.pos;
+        let mut name = self.command_name();
+        // latex2sympy's lexer matches `\vert` in `\vertx`: split known delimiters off.
+        if let Some(prefix) = DELIMITER_CMDS.iter().find(|p| name.len() > p.len() && name.starts_with(**p)) {
+            self.pos = start + prefix.len();
+            name = prefix.to_string();
+        }
         let name = alias(&name).to_string();
         if SKIP_CMDS.contains(&name.as_str()) {
             match name.as_str() {
@@ -425,7 +445,11 @@ impl Lexer<'_> {
         }
         if TEXT_CMDS.contains(&name.as_str()) {
             let content = self.braced_raw()?;
-            self.push(Tok::Text(name, content));
+            if name == "text" && matches!(content.trim(), "and" | "or") {
+                self.push(Tok::Word);
+            } else {
+                self.push(Tok::Text(name, content));
+            }
             return Ok(());
         }
         match name.as_str() {
@@ -517,10 +541,13 @@ impl Lexer<'_> {
             '}' => self.push(Tok::RSet),
             '%' => self.push(Tok::Percent),
             '|' => self.push(Tok::Bar),
-            '$' | ',' | ':' | ';' | '!' | ' ' | '>' | '\n' | '\t' => {}
+            // latex2sympy turns `\,` into a space; `\:`, `\;`, `\!` and `\ ` are errors there.
+            '$' | ',' => {}
             '\\' => {
                 // A doubled backslash before a letter outside a matrix is a JSON-escaping slip.
                 if self.env_depth == 0 && self.peek(0).is_some_and(|c| c.is_ascii_alphabetic()) {
+                    // `command` expects to stand on a backslash: use the second one.
+                    self.pos -= 1;
                     return self.command();
                 }
                 self.push(Tok::RowSep);

@@ -95,7 +95,9 @@ static SHORT_UNITS: LazyLock<Regex> =
 /// `string_normalize(expr, remove_mid_std_space, lower_case)`.
 pub fn normalize(input: &str, flags: Flags) -> Normalized {
     let mut current = input.to_string();
-    loop {
+    // The reference recurses here; past Python's recursion limit it gives up and returns the
+    // text unchanged. arbor gives up sooner.
+    for _ in 0..MAX_UNWRAP {
         let expr = current.trim_matches(' ').to_string();
         let expr = matrix_normalize(&expr);
         // An enclosing `\text{...}` / `\mbox{...}`: unwrap and start again.
@@ -116,7 +118,11 @@ pub fn normalize(input: &str, flags: Flags) -> Normalized {
         }
         return normalize_flat(expr, flags);
     }
+    Normalized::One(current)
 }
+
+/// Enclosing `\text{}` / set-builder layers removed before giving up.
+const MAX_UNWRAP: usize = 64;
 
 fn normalize_flat(mut expr: String, flags: Flags) -> Normalized {
     for sp in [r"\:", r"\,", r"\;", r"\!"] {
@@ -271,8 +277,7 @@ pub fn further_normalize(input: &str, flags: Flags) -> String {
             .replace('π', "pi")
             .replace('∞', "inf")
             .replace('∪', "U")
-            .replace('·', "*")
-            .replace('×', "*")
+            .replace(['·', '×'], "*")
             .trim()
             .to_string();
     }
@@ -285,10 +290,10 @@ pub fn further_normalize(input: &str, flags: Flags) -> String {
     if flags.lower_case {
         expr = expr.to_lowercase();
     }
-    if str_is_int(&expr) {
-        if let Some(s) = int_like_to_sympy(&expr) {
-            expr = s;
-        }
+    if str_is_int(&expr)
+        && let Some(s) = int_like_to_sympy(&expr)
+    {
+        expr = s;
     }
     expr
 }
@@ -326,7 +331,7 @@ fn int_like_to_sympy(x: &str) -> Option<String> {
     let mut num: u128 = all.parse().ok()?;
     let mut den: u128 = 10u128.checked_pow(frac_trim.len() as u32)?;
     for p in [2u128, 5] {
-        while num % p == 0 && den % p == 0 {
+        while num.is_multiple_of(p) && den.is_multiple_of(p) {
             num /= p;
             den /= p;
         }

@@ -40,12 +40,16 @@ enum Item {
 
 /// Parses LaTeX (or LaTeX-ish plain math) into a typed value.
 pub fn parse_latex(src: &str, budget: &Budget) -> PResult<Math> {
+    parse_at_depth(src, budget, 0)
+}
+
+fn parse_at_depth(src: &str, budget: &Budget, depth: usize) -> PResult<Math> {
     let toks = lex(src, budget)?;
     let toks = resolve_bars(toks, budget)?;
     if toks.is_empty() {
         return Err(ParseError::End);
     }
-    let mut p = Parser { toks, pos: 0, depth: 0, budget };
+    let mut p = Parser { toks, pos: 0, depth, budget };
     let m = p.top()?;
     if p.pos < p.toks.len() {
         return Err(ParseError::Unexpected(format!("{:?}", p.toks[p.pos])));
@@ -82,6 +86,10 @@ fn resolve_bars(mut toks: Vec<Tok>, budget: &Budget) -> PResult<Vec<Tok>> {
     let bars: Vec<usize> = toks.iter().enumerate().filter(|(_, t)| **t == Tok::Bar).map(|(k, _)| k).collect();
     if bars.is_empty() {
         return Ok(toks);
+    }
+    // The search below recurses once per bar.
+    if bars.len() > MAX_DEPTH {
+        return Err(ParseError::TooDeep);
     }
     let mut choice = vec![false; toks.len()]; // true = opening
     let mut steps = 0usize;
@@ -413,15 +421,38 @@ impl Parser<'_> {
         let mut ops = Vec::new();
         let mut rest = Vec::new();
         while let Some(op) = self.relop() {
+            if ops.len() >= MAX_DEPTH {
+                return Err(ParseError::TooDeep);
+            }
             ops.push(op);
             rest.push(self.set_expr()?);
         }
         if ops.is_empty() {
             return item_to_math(first);
         }
-        if ops.len() == 1 {
-            if let (Some(op), Item::Scalar(a), Some(Item::Scalar(b))) = (ops[0], &first, rest.first()) {
-                return Ok(Math::Rel(op, a.clone(), b.clone()));
+        // `a = b = c` is latex2sympy's left-nested `Eq(Eq(a, b), c)`.
+        if ops.iter().all(Option::is_some)
+            && let Item::Scalar(a) = &first
+        {
+            let mut lhs = a.clone();
+            let mut scalars = rest.iter().map(|r| match r {
+                Item::Scalar(n) => Some(n.clone()),
+                _ => None,
+            });
+            let mut last = None;
+            let mut ok = true;
+            for op in ops.iter().flatten() {
+                let Some(Some(rhs)) = scalars.next() else {
+                    ok = false;
+                    break;
+                };
+                if let Some((prev_op, prev_rhs)) = last.take() {
+                    lhs = Node::Relation(prev_op, Box::new(lhs), Box::new(prev_rhs));
+                }
+                last = Some((*op, rhs));
+            }
+            if let (true, Some((op, rhs))) = (ok, last) {
+                return Ok(Math::Rel(op, lhs, rhs));
             }
         }
         // Chains (`1 < x < 3`), membership and relations between containers: opaque.
@@ -491,6 +522,7 @@ impl Parser<'_> {
 
     fn additive_inner(&mut self, nofunc: bool) -> PResult<Item> {
         let mut acc = self.mp(nofunc)?;
+        let mut nested = 0usize;
         loop {
             let op = match self.peek() {
                 Some(Tok::Op('+')) => '+',
@@ -499,6 +531,12 @@ impl Parser<'_> {
                 _ => break,
             };
             self.pos += 1;
+            if op == '±' {
+                nested += 1;
+                if nested > MAX_DEPTH {
+                    return Err(ParseError::TooDeep);
+                }
+            }
             let rhs = scalar(self.mp(nofunc)?)?;
             let lhs = scalar(acc)?;
             acc = Item::Scalar(match op {
@@ -512,6 +550,7 @@ impl Parser<'_> {
 
     fn mp(&mut self, nofunc: bool) -> PResult<Item> {
         let mut acc = self.unary(nofunc)?;
+        let mut nested = 0usize;
         loop {
             let op = match self.peek() {
                 Some(Tok::Op('*')) => '*',
@@ -525,8 +564,14 @@ impl Parser<'_> {
             let lhs = scalar(acc)?;
             acc = Item::Scalar(match op {
                 '*' => Node::mul2(lhs, rhs),
-                '/' => Node::Mul(vec![lhs, Node::recip(rhs)]),
-                _ => Node::Func(Func::Mod, vec![lhs, rhs]),
+                '/' => Node::mul2(lhs, Node::recip(rhs)),
+                _ => {
+                    nested += 1;
+                    if nested > MAX_DEPTH {
+                        return Err(ParseError::TooDeep);
+                    }
+                    Node::Func(Func::Mod, vec![lhs, rhs])
+                }
             });
         }
         Ok(acc)
@@ -546,7 +591,7 @@ impl Parser<'_> {
                 self.enter()?;
                 let r = self.unary(nofunc);
                 self.leave();
-                Ok(Item::Scalar(Node::neg(scalar(r?)?)))
+                Ok(Item::Scalar(Node::negate(scalar(r?)?)))
             }
             Some(Tok::Cmd(n)) if n == "pm" || n == "mp" => {
                 self.pos += 1;
@@ -566,10 +611,11 @@ impl Parser<'_> {
             if !starts_operand(t) || matches!(t, Tok::Op('-' | '+')) || (nofunc && is_func_start(t)) {
                 break;
             }
-            if let Tok::Cmd(n) = t {
-                if is_symbol_cmd(n) && is_closer_cmd(n) {
-                    break;
-                }
+            if let Tok::Cmd(n) = t
+                && is_symbol_cmd(n)
+                && is_closer_cmd(n)
+            {
+                break;
             }
             factors.push(self.postfix(!nofunc)?);
         }
@@ -578,10 +624,15 @@ impl Parser<'_> {
 
     fn postfix(&mut self, allow_func: bool) -> PResult<Item> {
         let mut base = self.exp(allow_func)?;
+        let mut nested = 0usize;
         loop {
             match self.peek() {
                 Some(Tok::Op('!')) if self.peek_at(1) != Some(&Tok::Op('=')) => {
                     self.pos += 1;
+                    nested += 1;
+                    if nested > MAX_DEPTH {
+                        return Err(ParseError::TooDeep);
+                    }
                     base = Item::Scalar(Node::Func(Func::Factorial, vec![scalar(base)?]));
                 }
                 Some(Tok::Op('\'')) => {
@@ -599,8 +650,13 @@ impl Parser<'_> {
 
     fn exp(&mut self, allow_func: bool) -> PResult<Item> {
         let mut base = self.comp(allow_func)?;
+        let mut nested = 0usize;
         while self.peek() == Some(&Tok::Op('^')) {
             self.pos += 1;
+            nested += 1;
+            if nested > MAX_DEPTH {
+                return Err(ParseError::TooDeep);
+            }
             if self.transpose_mark() {
                 continue;
             }
@@ -652,7 +708,7 @@ impl Parser<'_> {
             }
             Some(Tok::Op('-')) => {
                 self.pos += 1;
-                Ok(Node::neg(self.superscript()?))
+                Ok(Node::negate(self.superscript()?))
             }
             Some(Tok::Op('+')) => {
                 self.pos += 1;
@@ -691,7 +747,7 @@ impl Parser<'_> {
     fn number(&mut self) -> PResult<Node> {
         match self.next()? {
             Tok::Num(s) => {
-                let v: f64 = s.parse().map_err(|_| ParseError::Invalid("bad number"))?;
+                let v: f64 = s.replace(',', "").parse().map_err(|_| ParseError::Invalid("bad number"))?;
                 let mut node = Node::Num(v);
                 if self.peek() == Some(&Tok::Percent) {
                     self.pos += 1;
@@ -713,7 +769,7 @@ impl Parser<'_> {
         let rest: String = chars.collect();
         if rest.is_empty() {
             self.pos += 1;
-        } else if rest.starts_with('.') || rest.starts_with('e') {
+        } else if rest.starts_with(['.', 'e', ',']) {
             // "\frac1.5" is not a digit argument.
             return None;
         } else {
@@ -831,6 +887,10 @@ impl Parser<'_> {
         if c == 'I' {
             return Ok(Item::Scalar(Node::Const(Constant::I)));
         }
+        if c == 'E' {
+            // latex2sympy reserves `E` for e-notation (`2.5E2`); alone it is a syntax error.
+            return Err(ParseError::Unexpected("E".into()));
+        }
         self.scripted_symbol(c.to_string())
     }
 
@@ -942,7 +1002,11 @@ impl Parser<'_> {
                 .to_string(),
             ))),
             "variable" => {
-                let v = self.scripted_symbol(content.trim().to_string())?;
+                let name = content.trim();
+                let v = match name.parse::<f64>() {
+                    Ok(x) => Item::Scalar(Node::Num(x)),
+                    Err(_) => self.scripted_symbol(name.to_string())?,
+                };
                 if self.peek() == Some(&Tok::Percent) {
                     self.pos += 1;
                     return Ok(Item::Scalar(Node::Mul(vec![scalar(v)?, Node::Num(0.01)])));
@@ -950,8 +1014,12 @@ impl Parser<'_> {
                 Ok(v)
             }
             _ => {
-                if content.trim().is_empty() {
-                    return Err(ParseError::Invalid("empty text"));
+                // latex2sympy parses an accent's argument as an expression (`\text{E}` fails).
+                if self.depth + 1 > MAX_DEPTH {
+                    return Err(ParseError::TooDeep);
+                }
+                if !matches!(parse_at_depth(content, self.budget, self.depth + 1)?, Math::Expr(_)) {
+                    return Err(ParseError::Invalid("text that is not an expression"));
                 }
                 self.scripted_symbol(text_symbol(cmd, content))
             }
@@ -1129,6 +1197,32 @@ impl Parser<'_> {
     fn multi_function(&mut self, f: Func) -> PResult<Item> {
         let (_, sup) = self.function_scripts()?;
         self.expect_op('(')?;
+        // latex2sympy splits the argument text on commas, so `\gcd(830,450)` has two arguments
+        // even though `830,450` would read as one number.
+        let mut k = self.pos;
+        let mut depth = 0usize;
+        while let Some(t) = self.toks.get(k).cloned() {
+            match t {
+                Tok::Op('(') => depth += 1,
+                Tok::Op(')') if depth == 0 => break,
+                Tok::Op(')') => depth -= 1,
+                Tok::Num(s) if s.contains(',') => {
+                    let mut parts = Vec::new();
+                    for (j, piece) in s.split(',').enumerate() {
+                        if j > 0 {
+                            parts.push(Tok::Op(','));
+                        }
+                        parts.push(Tok::Num(piece.to_string()));
+                    }
+                    let n = parts.len();
+                    self.toks.splice(k..=k, parts);
+                    k += n;
+                    continue;
+                }
+                _ => {}
+            }
+            k += 1;
+        }
         let mut args = vec![scalar(self.additive(false)?)?];
         while self.eat_op(',') {
             args.push(scalar(self.additive(false)?)?);
@@ -1223,17 +1317,34 @@ impl Parser<'_> {
         if !self.eat_cmd("to") {
             return Err(self.unexpected());
         }
-        let to = scalar(self.additive(false)?)?;
+        // A one-sided limit ends in `^{+}` / `^{-}`: take it out before reading the target.
         let mut dir = 0;
-        if self.eat_op('^') {
-            self.expect_op('{')?;
-            dir = match self.next()? {
+        let mut k = self.pos;
+        let mut depth = 0usize;
+        while let Some(t) = self.toks.get(k) {
+            match t {
+                Tok::Op('{') | Tok::LSet => depth += 1,
+                Tok::Op('}') | Tok::RSet if depth == 0 => break,
+                Tok::Op('}') | Tok::RSet => depth -= 1,
+                _ => {}
+            }
+            k += 1;
+        }
+        if k >= 4
+            && self.toks[k - 4] == Tok::Op('^')
+            && self.toks[k - 3] == Tok::Op('{')
+            && self.toks[k - 1] == Tok::Op('}')
+        {
+            dir = match self.toks[k - 2] {
                 Tok::Op('+') => 1,
                 Tok::Op('-') => -1,
-                t => return Err(ParseError::Unexpected(format!("{t:?}"))),
+                _ => 0,
             };
-            self.expect_op('}')?;
+            if dir != 0 {
+                self.toks.drain(k - 4..k);
+            }
         }
+        let to = scalar(self.additive(false)?)?;
         self.expect_op('}')?;
         self.enter()?;
         let body = self.mp(false);
@@ -1332,10 +1443,10 @@ impl Parser<'_> {
                 }
                 Some(Tok::Op('&')) => {
                     self.pos += 1;
-                    if let Some(r) = rows.last_mut() {
-                        if r.is_empty() {
-                            return Err(ParseError::Invalid("empty matrix cell"));
-                        }
+                    if let Some(r) = rows.last_mut()
+                        && r.is_empty()
+                    {
+                        return Err(ParseError::Invalid("empty matrix cell"));
                     }
                 }
                 _ => {

@@ -280,7 +280,7 @@ impl Plain<'_> {
             self.enter()?;
             let v = scalar(self.unary()?)?;
             self.depth -= 1;
-            return Ok(Value::Scalar(Node::neg(v)));
+            return Ok(Value::Scalar(Node::negate(v)));
         }
         if self.eat("+") {
             self.enter()?;
