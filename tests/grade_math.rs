@@ -79,3 +79,32 @@ fn mario_answers_against_boxed_answers() {
         assert_eq!(*got, want, "problem {idx}");
     }
 }
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+#[test]
+fn grading_on_threads_matches_sequential() {
+    assert_send_sync::<grade::Verdict>();
+    assert_send_sync::<grade::Normalized>();
+    assert_send_sync::<grade::Math>();
+    let Some(rows) = rows() else { return };
+    // Each MARIO answer against the next problem's answer: every pass of the pipeline runs.
+    let pairs: Vec<(Vec<String>, String)> = rows
+        .iter()
+        .zip(rows.iter().cycle().skip(1))
+        .take(600)
+        .map(|(r, next)| (golds(&r["answer_mario"]), next["answer_boxed"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let sequential: Vec<bool> = pairs.iter().map(|(g, p)| grade::is_equiv_any(g, p)).collect();
+    let parallel: Vec<bool> = std::thread::scope(|s| {
+        let handles: Vec<_> = pairs
+            .chunks(150)
+            .map(|chunk| {
+                s.spawn(move || chunk.iter().map(|(g, p)| grade::is_equiv_any(g, p)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("grading thread")).collect()
+    });
+    assert_eq!(sequential, parallel);
+    assert!(sequential.iter().any(|&e| e) && sequential.iter().any(|&e| !e));
+}

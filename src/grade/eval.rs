@@ -61,23 +61,29 @@ pub fn eval(node: &Node, env: &Env, budget: &Budget) -> Result<C64, EvalError> {
             acc
         }
         Node::Mul(xs) => {
-            let mut acc = C64::ONE;
+            // Divisors are multiplied up separately and divided once, so `639/40` is the
+            // correctly rounded 15.975 that SymPy's `evalf` gives, not 639 * 0.025.
+            let (mut num, mut den) = (C64::ONE, C64::ONE);
             for x in xs {
-                acc = acc * eval(x, env, budget)?;
+                match x {
+                    Node::Pow(b, e) if **e == Node::Num(-1.0) => den = den * eval(b, env, budget)?,
+                    _ => num = num * eval(x, env, budget)?,
+                }
             }
-            acc
+            if den == C64::ONE { num } else { num / den }
         }
         Node::Pow(b, e) => {
             let base = eval(b, env, budget)?;
             let ex = eval(e, env, budget)?;
-            if ex == C64::real(0.5) { base.sqrt() } else { base.pow(ex) }
+            let v = if ex == C64::real(0.5) { base.sqrt() } else { base.pow(ex) };
+            overflow_check(v, &[base, ex])?
         }
         Node::Func(f, args) => {
             let mut vals = Vec::with_capacity(args.len());
             for a in args {
                 vals.push(eval(a, env, budget)?);
             }
-            apply(*f, &vals)?
+            overflow_check(apply(*f, &vals)?, &vals)?
         }
         Node::Apply(name, args) => {
             let mut vals = Vec::with_capacity(args.len());
@@ -96,6 +102,19 @@ pub fn eval(node: &Node, env: &Env, budget: &Budget) -> Result<C64, EvalError> {
         Node::PlusMinus(..) => return Err(EvalError::Unsupported("±")),
         Node::Relation(..) => return Err(EvalError::Unsupported("a relation as a value")),
     })
+}
+
+/// SymPy computes with exact integers and arbitrary exponents: `2004!` is finite there. A double
+/// that overflows from finite inputs would turn `1/2004!` into 0, so the value is refused.
+fn overflow_check(v: C64, inputs: &[C64]) -> Result<C64, EvalError> {
+    if !v.is_finite() && !v.is_nan() && inputs.iter().all(|x| x.is_finite()) {
+        // Division by zero is SymPy's `zoo`, not an overflow: 0^-1 stays infinite.
+        if inputs.iter().any(|x| x.abs() == 0.0) {
+            return Ok(v);
+        }
+        return Err(EvalError::Unsupported("a number beyond double precision range"));
+    }
+    Ok(v)
 }
 
 fn real_arg(z: C64) -> Option<f64> {

@@ -1518,7 +1518,8 @@ fn text_symbol(cmd: &str, content: &str) -> String {
         "tilde" | "widetilde" => format!("{base}tilde"),
         "mathit" | "variable" => base,
         "char" => format!("char{base}"),
-        _ => format!("\\{cmd}{{{}}}", content.trim()),
+        // ANTLR's getText() drops the whitespace the lexer skipped.
+        _ => format!("\\{cmd}{{{base}}}"),
     }
 }
 
