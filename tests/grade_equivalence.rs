@@ -29,7 +29,7 @@ const FLOORS: [(&str, f64, f64); 6] = [
     ("qwen25_math", 0.82, 0.94),
     ("nemo_skills", 0.83, 1.0),
     ("math-verify", 0.67, 0.99),
-    ("lighteval", 0.64, 1.0),
+    ("lighteval", 0.63, 1.0),
 ];
 
 fn label_verdict(row: &Value) -> bool {

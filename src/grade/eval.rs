@@ -364,6 +364,10 @@ fn sum(
         last_term = eval(body, &inner, budget)?;
         acc = if product { acc * last_term } else { acc + last_term };
         k += 1.0;
+        // An infinite series stops once its terms no longer change the sum.
+        if infinite && !product && k > a + 10.0 && last_term.abs() <= 1e-17 * acc.abs() {
+            return Ok(acc);
+        }
     }
     if infinite && !product && last_term.abs() > 1e-12 * acc.abs().max(1.0) {
         return Err(EvalError::Unsupported("a slowly converging infinite sum"));

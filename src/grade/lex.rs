@@ -129,6 +129,12 @@ const DELIMITER_CMDS: &[&str] = &[
     "lbrace", "rbrace", "lbrack", "rbrack", "lgroup", "rgroup", "langle", "rangle", "lvert", "rvert", "vert",
 ];
 
+/// Commands that may follow `\left` / `\right`.
+const DELIMITER_NAMES: &[&str] = &[
+    "lvert", "rvert", "vert", "lfloor", "rfloor", "lceil", "rceil", "langle", "rangle", "lgroup", "rgroup",
+    "lbrace", "rbrace", "lbrack", "rbrack", "llcorner", "lrcorner", "ulcorner", "urcorner",
+];
+
 fn alias(name: &str) -> &str {
     match name {
         "dfrac" | "tfrac" | "cfrac" => "frac",
@@ -437,8 +443,8 @@ impl Lexer<'_> {
         let name = alias(&name).to_string();
         if SKIP_CMDS.contains(&name.as_str()) {
             match name.as_str() {
-                "left" | "mleft" => self.side_delimiter(true),
-                "right" | "mright" => self.side_delimiter(false),
+                "left" | "mleft" => self.side_delimiter(true)?,
+                "right" | "mright" => self.side_delimiter(false)?,
                 _ => {}
             }
             return Ok(());
@@ -517,9 +523,21 @@ impl Lexer<'_> {
         Ok(())
     }
 
-    fn side_delimiter(&mut self, left: bool) {
+    /// `\left` / `\right` must be followed by a delimiter, as in latex2sympy's grammar.
+    fn side_delimiter(&mut self, left: bool) -> Result<(), LexError> {
         while self.peek(0).is_some_and(char::is_whitespace) {
             self.pos += 1;
+        }
+        let delimiter = match self.peek(0) {
+            Some('(' | ')' | '[' | ']' | '|' | '.' | '{' | '}') => true,
+            Some('\\') => {
+                let rest: String = self.chars[self.pos + 1..].iter().take(9).collect();
+                rest.starts_with(['{', '}', '|']) || DELIMITER_NAMES.iter().any(|d| rest.starts_with(d))
+            }
+            _ => false,
+        };
+        if !delimiter {
+            return Err(LexError::Command(if left { "left".into() } else { "right".into() }));
         }
         match self.peek(0) {
             Some('.') => self.pos += 1,
@@ -533,6 +551,7 @@ impl Lexer<'_> {
             }
             _ => self.pending_side = Some(left),
         }
+        Ok(())
     }
 
     fn symbol_command(&mut self, c: char) -> Result<(), LexError> {

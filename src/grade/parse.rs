@@ -1429,6 +1429,11 @@ impl Parser<'_> {
     }
 
     fn environment(&mut self, env: &str) -> PResult<Item> {
+        // latex2sympy's matrix environments; `array` and `cases` reach it only after the
+        // normaliser has renamed them.
+        if !matches!(env, "matrix" | "pmatrix" | "bmatrix" | "vmatrix") {
+            return Err(ParseError::Unexpected(format!("\\begin{{{env}}}")));
+        }
         let mut rows: Vec<Vec<Math>> = vec![Vec::new()];
         loop {
             match self.peek() {
