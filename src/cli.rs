@@ -1,6 +1,7 @@
 //! The `arbor` command line: one file per subcommand under `cli/`.
 
 mod bench;
+mod grade;
 mod inspect;
 mod interp;
 mod offline;
@@ -23,6 +24,7 @@ enum Command {
     Inspect(inspect::Args),
     Bench(bench::Args),
     Interp(interp::Args),
+    Grade(grade::Args),
 }
 
 /// Runs the command line; errors are printed as `error: ...` with their causes.
@@ -33,6 +35,7 @@ pub fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Interp(args) => interp::run(args),
+        Command::Grade(args) => grade::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod grade;
 pub mod interp;
 pub mod problems;
 pub mod search;
