@@ -5,6 +5,7 @@ mod grade;
 mod inspect;
 mod interp;
 mod offline;
+mod score;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,7 @@ pub struct Cli {
 enum Command {
     Offline(offline::Args),
     Inspect(inspect::Args),
+    Score(score::Args),
     Bench(bench::Args),
     Interp(interp::Args),
     Grade(grade::Args),
@@ -33,6 +35,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Offline(args) => offline::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Score(args) => score::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Interp(args) => interp::run(args),
         Command::Grade(args) => grade::run(args),

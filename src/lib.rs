@@ -6,6 +6,7 @@
 //! Python workers; [`search`] holds the sans-IO algorithms (so far the
 //! reference's offline re-selection); [`cli`] is the `arbor` command line.
 
+pub mod batch;
 pub mod bench;
 pub mod cli;
 pub mod grade;

@@ -242,7 +242,9 @@ fn problem_from(value: Value, location: u64, ordinal: usize) -> Result<Problem, 
     Ok(Problem { id, question, ground_truth, answer_source, record, location })
 }
 
-fn ground_truth_of(record: &Map<String, Value>) -> Result<(GroundTruth, AnswerSource), String> {
+/// The ground truth of a problem record (see the module documentation), or why the record's
+/// answer field cannot be read.
+pub fn ground_truth_of(record: &Map<String, Value>) -> Result<(GroundTruth, AnswerSource), String> {
     for key in ["answer", "ground_truth"] {
         match record.get(key) {
             None | Some(Value::Null) => continue,
@@ -277,15 +279,16 @@ fn ground_truth_of(record: &Map<String, Value>) -> Result<(GroundTruth, AnswerSo
         }
     }
     if let Some(Value::String(solution)) = record.get("solution")
-        && let Some(boxed) = last_boxed(solution)
+        && let Some(boxed) = crate::grade::last_boxed(solution)
     {
-        return Ok((GroundTruth::One(boxed.to_owned()), AnswerSource::Boxed));
+        return Ok((GroundTruth::One(boxed), AnswerSource::Boxed));
     }
     Ok((GroundTruth::Unknown, AnswerSource::None))
 }
 
 /// A plain answer, or the final number of a GSM8K-style solution: the text after the last
-/// `####`, or after a last line `A: ` (the GSM8K example-solutions file).
+/// `####`, or after a last line `A: ` (the GSM8K example-solutions file). Unlike the grader's
+/// extraction, the ground truth keeps the text as written (`1,080`, not `1080`).
 fn from_answer_text(s: &str) -> (GroundTruth, AnswerSource) {
     if let Some((_, after)) = s.rsplit_once("####") {
         return (GroundTruth::One(after.trim().to_owned()), AnswerSource::Gsm8kMarker);
@@ -298,47 +301,9 @@ fn from_answer_text(s: &str) -> (GroundTruth, AnswerSource) {
     (GroundTruth::One(s.to_owned()), AnswerSource::Plain)
 }
 
-/// The content of the last `\boxed{...}` or `\fbox{...}` (balanced braces), or of a
-/// `\boxed x` written without braces (up to the next `$` or whitespace).
-pub fn last_boxed(text: &str) -> Option<&str> {
-    let at = ["\\boxed", "\\fbox"].iter().filter_map(|m| text.rfind(m).map(|i| (i, m.len()))).max()?;
-    let rest = &text[at.0 + at.1..];
-    if let Some(spaced) = rest.strip_prefix(' ') {
-        let end = spaced.find(['$', ' ', '\n']).unwrap_or(spaced.len());
-        return Some(&spaced[..end]).filter(|s| !s.is_empty());
-    }
-    let open = rest.find('{')?;
-    if !rest[..open].trim().is_empty() {
-        return None;
-    }
-    let mut depth = 0usize;
-    for (i, c) in rest[open..].char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(&rest[open + 1..open + i]);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn boxed_extraction() {
-        assert_eq!(last_boxed(r"so $\boxed{2}$ and $\boxed{\frac{1}{2}}$."), Some(r"\frac{1}{2}"));
-        assert_eq!(last_boxed(r"\fbox{7}"), Some("7"));
-        assert_eq!(last_boxed(r"\boxed 5$"), Some("5"));
-        assert_eq!(last_boxed(r"\boxed{unbalanced"), None);
-        assert_eq!(last_boxed("none"), None);
-    }
 
     #[test]
     fn gsm8k_marker() {

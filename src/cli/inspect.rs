@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::problems::{self, GroundTruth};
 use crate::store::{TreeFile, TreeRecord};
 use crate::tree::{ExecStatus, NodeId, StepParts, Tree, observation_is_error};
 
@@ -79,65 +80,70 @@ pub fn render(record: &TreeRecord, max_depth: Option<u32>, width: usize) -> Stri
     if tree.is_empty() {
         return out;
     }
+    let gold = problems::ground_truth_of(&record.fields).map(|g| g.0).unwrap_or(GroundTruth::Unknown);
+    let view = View { tree, gold: &gold, max_depth, width };
     let mut prefix = String::new();
-    render_node(tree, NodeId::ROOT, &mut prefix, true, max_depth, width, &mut out);
+    view.node(NodeId::ROOT, &mut prefix, true, &mut out);
     out
 }
 
-fn render_node(
-    tree: &Tree,
-    id: NodeId,
-    prefix: &mut String,
-    last: bool,
+/// What the rendering needs at every node.
+struct View<'a> {
+    tree: &'a Tree,
+    gold: &'a GroundTruth,
     max_depth: Option<u32>,
     width: usize,
-    out: &mut String,
-) {
-    let node = tree.node(id);
-    let keys = node.form().keys;
-    let s = node.stats();
-    let v = s.value.map_or_else(|| "·".to_owned(), |v| format!("{v:.3}"));
-    // An unvisited node's Q (the reference's int 0) means "no estimate yet".
-    let q = if keys.q_value && s.visit_count > 0 { format!("{:.3}", s.q_value) } else { "·".to_owned() };
-    let n = if keys.visit_count { s.visit_count.to_string() } else { "·".to_owned() };
-    let p = if keys.prior { format!("{:.2}", s.prior) } else { "·".to_owned() };
-    let branch = if node.parent().is_none() {
-        String::new()
-    } else {
-        format!("{prefix}{}", if last { "└─" } else { "├─" })
-    };
-    let head = format!("{v:>6} {q:>6} {n:>4} {p:>5}  {branch}{} ", node.tag());
-    let (thought, suffix) = describe_step(tree, id);
-    // The status and answer matter more than the end of the thought: cut the thought first.
-    let room = width.saturating_sub(head.chars().count() + suffix.chars().count()).max(12);
-    let line = format!("{head}{}{suffix}", fit(&thought, room));
-    let _ = writeln!(out, "{}", fit(&line, width));
+}
 
-    let children = node.children();
-    if children.is_empty() {
-        return;
+impl View<'_> {
+    fn node(&self, id: NodeId, prefix: &mut String, last: bool, out: &mut String) {
+        let (tree, width) = (self.tree, self.width);
+        let node = tree.node(id);
+        let keys = node.form().keys;
+        let s = node.stats();
+        let v = s.value.map_or_else(|| "·".to_owned(), |v| format!("{v:.3}"));
+        // An unvisited node's Q (the reference's int 0) means "no estimate yet".
+        let q = if keys.q_value && s.visit_count > 0 { format!("{:.3}", s.q_value) } else { "·".to_owned() };
+        let n = if keys.visit_count { s.visit_count.to_string() } else { "·".to_owned() };
+        let p = if keys.prior { format!("{:.2}", s.prior) } else { "·".to_owned() };
+        let branch = if node.parent().is_none() {
+            String::new()
+        } else {
+            format!("{prefix}{}", if last { "└─" } else { "├─" })
+        };
+        let head = format!("{v:>6} {q:>6} {n:>4} {p:>5}  {branch}{} ", node.tag());
+        let (thought, suffix) = describe_step(tree, id, self.gold);
+        // The status and answer matter more than the end of the thought: cut the thought first.
+        let room = width.saturating_sub(head.chars().count() + suffix.chars().count()).max(12);
+        let line = format!("{head}{}{suffix}", fit(&thought, room));
+        let _ = writeln!(out, "{}", fit(&line, width));
+
+        let children = node.children();
+        if children.is_empty() {
+            return;
+        }
+        if self.max_depth.is_some_and(|d| node.depth() >= d) {
+            let indent = if node.parent().is_some() { "   " } else { "" };
+            let more = format!(
+                "{:>6} {:>6} {:>4} {:>5}  {prefix}{indent}… {} more below",
+                "",
+                "",
+                "",
+                "",
+                count_below(tree, id)
+            );
+            let _ = writeln!(out, "{}", fit(&more, width));
+            return;
+        }
+        let saved = prefix.len();
+        if node.parent().is_some() {
+            prefix.push_str(if last { "   " } else { "│  " });
+        }
+        for (i, child) in children.iter().enumerate() {
+            self.node(*child, prefix, i + 1 == children.len(), out);
+        }
+        prefix.truncate(saved);
     }
-    if max_depth.is_some_and(|d| node.depth() >= d) {
-        let more = format!(
-            "{:>6} {:>6} {:>4} {:>5}  {prefix}{}… {} more below",
-            "",
-            "",
-            "",
-            "",
-            if node.parent().is_some() { "   " } else { "" },
-            count_below(tree, id)
-        );
-        let _ = writeln!(out, "{}", fit(&more, width));
-        return;
-    }
-    let saved = prefix.len();
-    if node.parent().is_some() {
-        prefix.push_str(if last { "   " } else { "│  " });
-    }
-    for (i, child) in children.iter().enumerate() {
-        render_node(tree, *child, prefix, i + 1 == children.len(), max_depth, width, out);
-    }
-    prefix.truncate(saved);
 }
 
 fn count_below(tree: &Tree, id: NodeId) -> usize {
@@ -145,7 +151,7 @@ fn count_below(tree: &Tree, id: NodeId) -> usize {
 }
 
 /// The thought's first line, and what follows it: ` [code: output]`, ` → answer ✓`.
-fn describe_step(tree: &Tree, id: NodeId) -> (String, String) {
+fn describe_step(tree: &Tree, id: NodeId, gold: &GroundTruth) -> (String, String) {
     let node = tree.node(id);
     if node.parent().is_none() {
         return ("(root)".to_owned(), String::new());
@@ -171,7 +177,12 @@ fn describe_step(tree: &Tree, id: NodeId) -> (String, String) {
     }
     let answer = &node.step().final_answer;
     if !answer.is_empty() {
-        let mark = match node.info().correct {
+        // arbor's recorded grading, else a grading now against the record's ground truth.
+        let correct = node
+            .info()
+            .correct
+            .or_else(|| gold.is_known().then(|| crate::grade::is_equiv_any(gold.accepted(), answer)));
+        let mark = match correct {
             Some(true) => " ✓",
             Some(false) => " ✗",
             None => "",

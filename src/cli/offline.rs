@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::{Map, Value};
 
+use crate::grade;
+use crate::problems::{self, GroundTruth};
 use crate::search::offline::{self, OfflineConfig, Strategy};
 use crate::store::{TreeFile, pyjson};
 
@@ -17,6 +19,9 @@ use crate::store::{TreeFile, pyjson};
 /// strategy. The reference's offline_inference.yaml is `--strategy q_value --prune` with
 /// B1 = 1, B2 = 5; for beam-search trees use `--strategy value` and the search's B1/B2.
 /// The puct strategy uses c_puct = 1.25, hard-coded as in the reference.
+///
+/// Each chosen answer is graded against the record's ground truth (✓/✗), and the summary
+/// gives the accuracy, as offline_inference.py prints it.
 ///
 /// Exit status: 0, or 2 when some lines could not be read (they are reported on stderr and
 /// left out).
@@ -60,6 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut trees, mut chosen, mut skipped) = (0usize, 0usize, 0usize);
+    let (mut graded, mut correct) = (0usize, 0usize);
     for i in 0..file.len() {
         let loaded = match file.load(i)? {
             Ok(loaded) => loaded,
@@ -76,6 +82,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let record = &loaded.record;
         let selection = offline::select(&record.tree, &config);
         chosen += usize::from(selection.is_some());
+        let gold = problems::ground_truth_of(&record.fields).map(|g| g.0).unwrap_or(GroundTruth::Unknown);
+        let verdict = gold.is_known().then(|| {
+            selection.as_ref().is_some_and(|sel| grade::is_equiv_any(gold.accepted(), &sel.final_answer))
+        });
+        graded += usize::from(verdict.is_some());
+        correct += usize::from(verdict == Some(true));
         if args.json {
             let value = match &selection {
                 None => Value::Null,
@@ -93,19 +105,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             line.push(b'\n');
             out.write_all(&line)?;
         } else {
-            let gold = record.answer().map_or_else(|| "?".to_owned(), gold_text);
+            let mark = match verdict {
+                Some(true) => "✓",
+                Some(false) => "✗",
+                None => "?",
+            };
             match &selection {
                 Some(sel) => writeln!(
                     out,
-                    "line {:>5}  tag {:<12} answer {:<20} gold {}",
+                    "line {:>5}  {mark}  tag {:<12} answer {:<20} gold {}",
                     loaded.line,
                     sel.tag,
                     one_line(&sel.final_answer),
-                    one_line(&gold)
+                    one_line(&gold.to_string())
                 )?,
                 None => writeln!(
                     out,
-                    "line {:>5}  no answer chosen{}",
+                    "line {:>5}  {mark}  no answer chosen{}",
                     loaded.line,
                     if args.prune { " (no valid final answer survives pruning)" } else { "" }
                 )?,
@@ -113,9 +129,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if !args.json {
+        let accuracy = if graded > 0 {
+            format!("accuracy {:.2}% ({correct}/{graded}); ", correct as f64 * 100.0 / graded as f64)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{trees} trees, {chosen} with an answer, {} without (strategy {}, prune {}, b1 {}, b2 {}){}",
+            "{accuracy}{trees} trees, {chosen} with an answer, {} without (strategy {}, prune {}, b1 {}, b2 {}){}",
             trees - chosen,
             config.strategy,
             config.prune,
@@ -126,13 +147,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(if skipped > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
-}
-
-fn gold_text(answer: &Value) -> String {
-    match answer {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn one_line(s: &str) -> String {

@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::grade::remove_single_dollar;
+
 /// `Final Answer:`, the marker of a final step in both reference formats.
 pub const FINAL_ANSWER: &str = "Final Answer:";
 /// The reference's tool name.
@@ -156,18 +158,6 @@ impl StepFormat {
 /// `.strip(" ").strip('"')`, as the reference cleans a tool input.
 fn strip_tool_input(s: &str) -> &str {
     s.trim_matches(' ').trim_matches('"')
-}
-
-/// Drops one `$` from each end when the answer starts and ends with one.
-pub fn remove_single_dollar(s: &str) -> &str {
-    if s.len() >= 2 && s.starts_with('$') && s.ends_with('$') {
-        &s[1..s.len() - 1]
-    } else if s == "$" {
-        // Python's s[1:-1] on "$" is "".
-        ""
-    } else {
-        s
-    }
 }
 
 /// The round-1 few-shot material.
@@ -332,14 +322,6 @@ mod tests {
     fn python_format_handles_braces() {
         assert_eq!(python_format("a {x} {{y}} }}", &[("x", "1")]), "a 1 {y} }");
         assert_eq!(python_format("{unknown}", &[]), "{unknown}");
-    }
-
-    #[test]
-    fn single_dollar() {
-        assert_eq!(remove_single_dollar("$2$"), "2");
-        assert_eq!(remove_single_dollar("$$"), "");
-        assert_eq!(remove_single_dollar("$"), "");
-        assert_eq!(remove_single_dollar("$2"), "$2");
     }
 
     #[test]
