@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod bench;
 pub mod cli;
+pub mod engine;
 pub mod grade;
 pub mod interp;
 pub mod problems;

@@ -15,7 +15,8 @@ use crate::tree::{NodeId, Tree, VALUE_SENTINEL};
 pub const OFFLINE_C_PUCT: f64 = 1.25;
 
 /// The ranking used to pick candidates and the final answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Strategy {
     Value,
     QValue,

@@ -1,0 +1,13 @@
+//! Running searches: the batching [`driver`] over the backends (model, interpreter, value).
+
+pub mod driver;
+pub mod output;
+
+/// Why a run could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("backend: {0}")]
+    Backend(String),
+    #[error("interpreter: {0}")]
+    Interpreter(#[from] crate::interp::InterpError),
+}

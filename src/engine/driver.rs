@@ -1,0 +1,182 @@
+//! The batching driver: many searches in flight, one backend call per kind of need per round
+//! (the reference's `Solver.solve` loop: generate for every tree, run their code, value their
+//! new nodes, repeat).
+
+use super::EngineError;
+use crate::search::request::{ExecuteNeed, Executed, GenerateNeed, Generated, Need, Search, ValueNeed};
+use crate::tree::TreeEvent;
+
+/// What the driver calls; one call serves the needs of every search in the round.
+pub trait Backends {
+    fn generate(&mut self, needs: &[GenerateNeed]) -> Result<Vec<Generated>, EngineError>;
+    fn execute(&mut self, needs: &[ExecuteNeed]) -> Result<Vec<Executed>, EngineError>;
+    fn value(&mut self, needs: &[ValueNeed]) -> Result<Vec<Option<f64>>, EngineError>;
+}
+
+/// Counters of the calls made, for benchmarks and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    pub rounds: usize,
+    pub generate_calls: usize,
+    pub generate_requests: usize,
+    pub execute_calls: usize,
+    pub execute_requests: usize,
+    pub value_calls: usize,
+    pub value_requests: usize,
+}
+
+/// Runs searches together. Searches are identified by their index in the order they were
+/// added.
+#[derive(Default)]
+pub struct Driver {
+    searches: Vec<Box<dyn Search>>,
+    pub counts: CallCounts,
+}
+
+/// Which stage of a round a need belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Generate,
+    Execute,
+    Value,
+}
+
+impl Driver {
+    pub fn new() -> Driver {
+        Driver::default()
+    }
+
+    /// Adds a search; returns its index.
+    pub fn add(&mut self, search: Box<dyn Search>) -> usize {
+        self.searches.push(search);
+        self.searches.len() - 1
+    }
+
+    pub fn search(&self, index: usize) -> &dyn Search {
+        self.searches[index].as_ref()
+    }
+
+    pub fn search_mut(&mut self, index: usize) -> &mut dyn Search {
+        self.searches[index].as_mut()
+    }
+
+    pub fn len(&self) -> usize {
+        self.searches.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.searches.is_empty()
+    }
+
+    /// True when no search needs anything.
+    pub fn finished(&mut self) -> bool {
+        self.searches.iter_mut().all(|s| matches!(s.poll(), Need::Done))
+    }
+
+    /// Removes and returns the searches (for writing them out).
+    pub fn into_searches(self) -> Vec<Box<dyn Search>> {
+        self.searches
+    }
+
+    /// One round: every search waiting for a generation gets it in one batched call, then
+    /// every search waiting to run code, then every search waiting for values. `on_events` sees
+    /// each search's new tree events after each stage. Returns false when nothing was needed.
+    pub fn round(
+        &mut self,
+        backends: &mut dyn Backends,
+        on_events: &mut dyn FnMut(usize, Vec<TreeEvent>),
+    ) -> Result<bool, EngineError> {
+        let mut any = false;
+        for stage in [Stage::Generate, Stage::Execute, Stage::Value] {
+            any |= self.stage(stage, backends, on_events)?;
+        }
+        if any {
+            self.counts.rounds += 1;
+        }
+        Ok(any)
+    }
+
+    /// Runs rounds until every search is done.
+    pub fn run(
+        &mut self,
+        backends: &mut dyn Backends,
+        on_events: &mut dyn FnMut(usize, Vec<TreeEvent>),
+    ) -> Result<(), EngineError> {
+        while self.round(backends, on_events)? {}
+        Ok(())
+    }
+
+    fn stage(
+        &mut self,
+        stage: Stage,
+        backends: &mut dyn Backends,
+        on_events: &mut dyn FnMut(usize, Vec<TreeEvent>),
+    ) -> Result<bool, EngineError> {
+        // Which searches take part, and how many requests each contributed.
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut generate = Vec::new();
+        let mut execute = Vec::new();
+        let mut value = Vec::new();
+        for (i, search) in self.searches.iter_mut().enumerate() {
+            match (stage, search.poll()) {
+                (Stage::Generate, Need::Generate(needs)) => {
+                    spans.push((i, needs.len()));
+                    generate.extend(needs);
+                }
+                (Stage::Execute, Need::Execute(needs)) => {
+                    spans.push((i, needs.len()));
+                    execute.extend(needs);
+                }
+                (Stage::Value, Need::Value(needs)) => {
+                    spans.push((i, needs.len()));
+                    value.extend(needs);
+                }
+                _ => {}
+            }
+        }
+        if spans.is_empty() {
+            return Ok(false);
+        }
+        match stage {
+            Stage::Generate => {
+                let mut results = backends.generate(&generate)?.into_iter();
+                check_len("generate", generate.len(), results.len())?;
+                self.counts.generate_calls += 1;
+                self.counts.generate_requests += generate.len();
+                for (i, n) in spans {
+                    self.searches[i].answer_generate(results.by_ref().take(n).collect());
+                    on_events(i, self.searches[i].take_events());
+                }
+            }
+            Stage::Execute => {
+                let mut results = backends.execute(&execute)?.into_iter();
+                check_len("execute", execute.len(), results.len())?;
+                self.counts.execute_calls += 1;
+                self.counts.execute_requests += execute.len();
+                for (i, n) in spans {
+                    self.searches[i].answer_execute(results.by_ref().take(n).collect());
+                    on_events(i, self.searches[i].take_events());
+                }
+            }
+            Stage::Value => {
+                let mut results = backends.value(&value)?.into_iter();
+                check_len("value", value.len(), results.len())?;
+                self.counts.value_calls += 1;
+                self.counts.value_requests += value.len();
+                for (i, n) in spans {
+                    self.searches[i].answer_value(results.by_ref().take(n).collect());
+                    on_events(i, self.searches[i].take_events());
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn check_len(what: &'static str, asked: usize, got: usize) -> Result<(), EngineError> {
+    if asked == got {
+        Ok(())
+    } else {
+        Err(EngineError::Backend(format!("{what}: asked for {asked} results, got {got}")))
+    }
+}

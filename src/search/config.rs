@@ -1,0 +1,260 @@
+//! Search settings, with the reference's config keys (`BaseConfig`) and defaults, plus
+//! arbor's options. Presets live in `configs/*.toml`; unknown keys are errors.
+
+use serde::{Deserialize, Serialize};
+
+use super::offline::Strategy;
+use super::prompt::{FewShot, PromptFormat, StepFormat};
+
+/// Which algorithm grows the tree (the reference's `mode`, plus `sample` for maj@k).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// One step at a time, one sample each (greedy decoding at temperature 0).
+    React,
+    /// `n_generate_sample` independent chains; the answer is their majority (maj@k).
+    Sample,
+    /// Step-level beam search SBS(`step_beam_width`, `n_generate_sample`).
+    Sbs,
+    /// Monte Carlo tree search with PUCT, `iterations` simulations.
+    Mcts,
+}
+
+/// The prompt format (the reference's `prompt_wrap` / `result_unwrap`, plus `chat`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptWrap {
+    React,
+    ReactSft,
+    Chat,
+}
+
+/// Where the evaluation of a leaf comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeafValue {
+    /// The value head at the leaf (the reference).
+    ValueHead,
+    /// Nothing: only terminal rewards are backed up (a model without a trained value head).
+    None,
+}
+
+/// All settings of one search. Field names and defaults are the reference's `BaseConfig`
+/// where they exist; arbor's own options follow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchConfig {
+    pub mode: Mode,
+    pub prompt_wrap: PromptWrap,
+    /// Joins steps in a path; defaults to the format's (`"\n"` for react_sft, `"\n\n"` for react).
+    pub step_delim: Option<String>,
+    /// Stop strings; default to the format's.
+    pub stop: Option<Vec<String>>,
+    pub temperature: f32,
+    pub top_p: f32,
+    /// -1 disables top-k (the reference's default).
+    pub top_k: i64,
+    /// Tokens per generated step.
+    pub max_tokens: usize,
+    pub seed: u64,
+    /// Samples per expansion (B2).
+    pub n_generate_sample: usize,
+    /// Beam width of SBS (B1).
+    pub step_beam_width: usize,
+    pub max_depth: u32,
+    /// MCTS simulations.
+    pub iterations: usize,
+    pub positive_reward: f64,
+    pub negative_reward: f64,
+    pub errors_threshold: u32,
+    /// Ask the value model for new children (SBS) and terminal answers (MCTS test mode).
+    pub need_value_func: bool,
+    pub update_leaf_value: bool,
+    pub c_puct: f64,
+    /// Use the ground truth: terminal answers back up ±1 (training data collection).
+    pub is_sampling: bool,
+    pub remove_duplicate: bool,
+    /// Prune answerless branches when choosing the final answer (MCTS).
+    pub prune: bool,
+    /// How MCTS chooses its final answer (offline re-selection strategy).
+    pub mcts_infer_strategy: Strategy,
+    /// Demonstrations per prompt in the `react` format.
+    pub num_few_shot: usize,
+
+    // ---- arbor's options
+    /// Reproduce the reference's quirks (§14) instead of arbor's fixes; see `docs` in
+    /// [`super`] for the list.
+    pub compat: bool,
+    /// Where a non-terminal leaf's evaluation comes from.
+    pub leaf_value: LeafValue,
+    /// λ of the paper: a leaf's evaluation is (1 − λ)·V + λ·r, with r the outcome of a
+    /// rollout from the leaf (0 disables rollouts).
+    pub lambda: f64,
+    /// Rollouts per evaluated leaf when λ > 0.
+    pub rollouts: usize,
+    /// Maximum steps of one rollout.
+    pub rollout_max_steps: u32,
+    /// Temperature of rollouts.
+    pub rollout_temperature: f32,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            mode: Mode::Mcts,
+            prompt_wrap: PromptWrap::ReactSft,
+            step_delim: None,
+            stop: None,
+            temperature: 0.7,
+            top_p: 1.0,
+            top_k: -1,
+            max_tokens: 2000,
+            seed: 0,
+            n_generate_sample: 1,
+            step_beam_width: 1,
+            max_depth: 4,
+            iterations: 1,
+            positive_reward: 1.0,
+            negative_reward: -1.0,
+            errors_threshold: 0,
+            need_value_func: false,
+            update_leaf_value: false,
+            c_puct: 1.5,
+            is_sampling: false,
+            remove_duplicate: false,
+            prune: false,
+            mcts_infer_strategy: Strategy::QValue,
+            num_few_shot: 2,
+            compat: false,
+            leaf_value: LeafValue::ValueHead,
+            lambda: 0.0,
+            rollouts: 1,
+            rollout_max_steps: 8,
+            rollout_temperature: 0.7,
+        }
+    }
+}
+
+/// A configuration that cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("--set {0}: expected key=value")]
+    SetSyntax(String),
+    #[error("--set {key}: {message}")]
+    Set { key: String, message: String },
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+impl SearchConfig {
+    /// Reads a TOML preset; unknown keys are errors.
+    pub fn from_toml(text: &str, path: &str) -> Result<SearchConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
+    }
+
+    /// Applies `key=value` (TOML syntax for the value; a bare word is taken as a string).
+    pub fn set(&mut self, assignment: &str) -> Result<(), ConfigError> {
+        let (key, value) =
+            assignment.split_once('=').ok_or_else(|| ConfigError::SetSyntax(assignment.to_owned()))?;
+        let (key, value) = (key.trim(), value.trim());
+        let mut table = toml::Table::try_from(&*self)
+            .map_err(|e| ConfigError::Set { key: key.to_owned(), message: e.to_string() })?;
+        if !table.contains_key(key) && !OPTIONAL_KEYS.contains(&key) {
+            return Err(ConfigError::Set { key: key.to_owned(), message: "unknown key".to_owned() });
+        }
+        let parsed: toml::Value = match toml::from_str::<toml::Table>(&format!("v = {value}")) {
+            Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(value.to_owned())),
+            Err(_) => toml::Value::String(value.to_owned()),
+        };
+        table.insert(key.to_owned(), parsed);
+        *self = table.try_into().map_err(|e: toml::de::Error| ConfigError::Set {
+            key: key.to_owned(),
+            message: e.message().to_owned(),
+        })?;
+        Ok(())
+    }
+
+    /// Checks values that serde cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.n_generate_sample == 0 {
+            return bad("n_generate_sample must be at least 1");
+        }
+        if self.step_beam_width == 0 {
+            return bad("step_beam_width must be at least 1");
+        }
+        if self.mode == Mode::Mcts && self.iterations == 0 {
+            return bad("iterations must be at least 1 for mcts");
+        }
+        if !(0.0..=1.0).contains(&self.lambda) {
+            return bad("lambda must be between 0 and 1");
+        }
+        if self.temperature < 0.0 || !(0.0..=1.0).contains(&self.top_p) || self.top_p == 0.0 {
+            return bad("temperature must be >= 0 and top_p in (0, 1]");
+        }
+        if self.max_tokens == 0 {
+            return bad("max_tokens must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn step_format(&self) -> StepFormat {
+        match self.prompt_wrap {
+            PromptWrap::React => StepFormat::React,
+            PromptWrap::ReactSft | PromptWrap::Chat => StepFormat::ReactSft,
+        }
+    }
+
+    /// The prompt renderer; `react` needs the few-shot files (the reference's are built in).
+    pub fn prompt_format(&self) -> PromptFormat {
+        match self.prompt_wrap {
+            PromptWrap::ReactSft => PromptFormat::ReactSft,
+            PromptWrap::Chat => PromptFormat::Chat { system: super::prompt::CHAT_SYSTEM.to_owned() },
+            PromptWrap::React => match FewShot::reference() {
+                Ok(few_shot) => PromptFormat::React(few_shot),
+                // The built-in files are compiled in and tested; fall back to no demonstrations.
+                Err(_) => PromptFormat::ReactSft,
+            },
+        }
+    }
+
+    pub fn step_delim(&self) -> String {
+        self.step_delim.clone().unwrap_or_else(|| self.step_format().default_step_delim().to_owned())
+    }
+
+    pub fn stop_strings(&self) -> Vec<String> {
+        self.stop.clone().unwrap_or_else(|| self.step_format().default_stop())
+    }
+}
+
+/// Keys that may be absent from a serialized config (`None` options).
+const OPTIONAL_KEYS: [&str; 2] = ["step_delim", "stop"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_overrides_and_rejects() {
+        let mut c = SearchConfig::default();
+        c.set("iterations=40").unwrap();
+        c.set("temperature = 0.6").unwrap();
+        c.set("mode=sbs").unwrap();
+        c.set("stop=[\"</step>\"]").unwrap();
+        c.set("step_delim=\"\\n\"").unwrap();
+        assert_eq!((c.iterations, c.temperature, c.mode), (40, 0.6, Mode::Sbs));
+        assert_eq!(c.stop, Some(vec!["</step>".to_owned()]));
+        assert_eq!(c.step_delim.as_deref(), Some("\n"));
+        assert!(matches!(c.set("iteratons=3"), Err(ConfigError::Set { .. })));
+        assert!(matches!(c.set("iterations=lots"), Err(ConfigError::Set { .. })));
+        assert!(matches!(c.set("iterations"), Err(ConfigError::SetSyntax(_))));
+    }
+
+    #[test]
+    fn unknown_keys_in_presets_are_errors() {
+        let err = SearchConfig::from_toml("mode = \"mcts\"\nc_pucct = 1.0\n", "x.toml").unwrap_err();
+        assert!(err.to_string().contains("c_pucct"), "{err}");
+    }
+}
