@@ -2,6 +2,7 @@
 
 pub mod driver;
 pub mod output;
+pub mod scripted;
 
 /// Why a run could not go on.
 #[derive(Debug, thiserror::Error)]

@@ -12,3 +12,25 @@ pub mod offline;
 pub mod prompt;
 pub mod request;
 pub mod simulate;
+
+use config::{Mode, SearchConfig};
+use request::Search;
+
+use crate::problems::GroundTruth;
+
+/// A search of the configured mode over one problem. `problem_seed` separates problems that
+/// share `config.seed` (use the problem's position).
+pub fn new_search(
+    config: SearchConfig,
+    question: &str,
+    ground_truth: GroundTruth,
+    problem_seed: u64,
+) -> Box<dyn Search> {
+    match config.mode {
+        Mode::Mcts => Box::new(mcts::Mcts::new(config, question, ground_truth, problem_seed)),
+        Mode::Sbs => Box::new(beam::Beam::new(config, question, ground_truth, problem_seed)),
+        Mode::React | Mode::Sample => {
+            Box::new(chain::Chains::new(config, question, ground_truth, problem_seed))
+        }
+    }
+}
