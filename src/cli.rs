@@ -1,7 +1,10 @@
 //! The `arbor` command line: one file per subcommand under `cli/`.
 
+mod bench_model;
 mod inspect;
+pub mod model_args;
 mod offline;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -19,6 +22,17 @@ pub struct Cli {
 enum Command {
     Offline(offline::Args),
     Inspect(inspect::Args),
+    Serve(serve::Args),
+    /// Throughput and latency figures.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    Model(bench_model::Args),
 }
 
 /// Runs the command line; errors are printed as `error: ...` with their causes.
@@ -27,6 +41,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Offline(args) => offline::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Bench { what: BenchCommand::Model(args) } => bench_model::run(args),
     };
     match result {
         Ok(code) => code,

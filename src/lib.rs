@@ -6,6 +6,7 @@
 //! reference's offline re-selection); [`cli`] is the `arbor` command line.
 
 pub mod cli;
+pub mod model;
 pub mod problems;
 pub mod search;
 pub mod store;

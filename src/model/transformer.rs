@@ -1,0 +1,321 @@
+//! arbor's own decoder-only transformer forward (llama, qwen2, mistral): it returns the hidden
+//! states of every position, so a value head can read the last prompt token and tests can
+//! compare all positions, and it keeps its keys/values in a caller-owned [`KvBuffer`].
+
+use candle_core::quantized::QMatMul;
+use candle_core::{DType, Device, Module, Tensor};
+
+use super::config::RopeStyle;
+use super::{ArchConfig, Error, KvBuffer, RopeScaling};
+
+/// A projection: dense weights (safetensors, f32/bf16) or quantized ones (GGUF).
+#[derive(Debug, Clone)]
+pub(crate) enum Linear {
+    Dense { weight: Tensor, bias: Option<Tensor> },
+    Quantized { weight: QMatMul, bias: Option<Tensor> },
+}
+
+impl Linear {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let (out, bias) = match self {
+            Linear::Dense { weight, bias } => {
+                let (b, t, i) = x.dims3()?;
+                let o = weight.dim(0)?;
+                (x.reshape((b * t, i))?.matmul(&weight.t()?)?.reshape((b, t, o))?, bias)
+            }
+            // The quantized CPU kernel needs contiguous input (candle's own llama forgets this
+            // for batched prefill).
+            Linear::Quantized { weight, bias } => (weight.forward(&x.contiguous()?)?, bias),
+        };
+        match bias {
+            Some(b) => out.broadcast_add(b),
+            None => Ok(out),
+        }
+    }
+}
+
+/// The tensors of a model, named independently of the file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TensorName {
+    Embed,
+    FinalNorm,
+    Output,
+    AttnNorm(usize),
+    Q(usize),
+    K(usize),
+    V(usize),
+    O(usize),
+    QBias(usize),
+    KBias(usize),
+    VBias(usize),
+    FfnNorm(usize),
+    Gate(usize),
+    Up(usize),
+    Down(usize),
+}
+
+/// Where weights come from (safetensors folder, GGUF file).
+pub(crate) trait WeightSource {
+    /// A projection weight of shape `(out, in)`.
+    fn linear(&mut self, name: TensorName) -> Result<Linear, Error>;
+    /// A dense tensor in the compute dtype (norms, biases, the embedding table).
+    fn dense(&mut self, name: TensorName) -> Result<Tensor, Error>;
+    fn contains(&self, name: TensorName) -> bool;
+    /// The output projection tied to the embedding table.
+    fn tied_output(&mut self) -> Result<Linear, Error>;
+}
+
+#[derive(Debug, Clone)]
+struct Layer {
+    attn_norm: Tensor,
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    o: Linear,
+    ffn_norm: Tensor,
+    gate: Linear,
+    up: Linear,
+    down: Linear,
+}
+
+/// The network: weights, rotary tables, and a forward over a caller-owned KV buffer.
+#[derive(Debug, Clone)]
+pub struct Transformer {
+    cfg: ArchConfig,
+    embed: Tensor,
+    layers: Vec<Layer>,
+    norm: Tensor,
+    lm_head: Linear,
+    cos: Tensor,
+    sin: Tensor,
+    dtype: DType,
+    device: Device,
+}
+
+impl Transformer {
+    pub(crate) fn load(
+        cfg: ArchConfig,
+        src: &mut dyn WeightSource,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self, Error> {
+        let embed = src.dense(TensorName::Embed)?;
+        let mut layers = Vec::with_capacity(cfg.num_layers);
+        for i in 0..cfg.num_layers {
+            let with_bias =
+                |src: &mut dyn WeightSource, w: TensorName, b: TensorName| -> Result<Linear, Error> {
+                    let lin = src.linear(w)?;
+                    if !cfg.qkv_bias {
+                        return Ok(lin);
+                    }
+                    let bias = Some(src.dense(b)?);
+                    Ok(match lin {
+                        Linear::Dense { weight, .. } => Linear::Dense { weight, bias },
+                        Linear::Quantized { weight, .. } => Linear::Quantized { weight, bias },
+                    })
+                };
+            layers.push(Layer {
+                attn_norm: src.dense(TensorName::AttnNorm(i))?,
+                q: with_bias(src, TensorName::Q(i), TensorName::QBias(i))?,
+                k: with_bias(src, TensorName::K(i), TensorName::KBias(i))?,
+                v: with_bias(src, TensorName::V(i), TensorName::VBias(i))?,
+                o: src.linear(TensorName::O(i))?,
+                ffn_norm: src.dense(TensorName::FfnNorm(i))?,
+                gate: src.linear(TensorName::Gate(i))?,
+                up: src.linear(TensorName::Up(i))?,
+                down: src.linear(TensorName::Down(i))?,
+            });
+        }
+        let norm = src.dense(TensorName::FinalNorm)?;
+        let lm_head = if !cfg.tie_word_embeddings && src.contains(TensorName::Output) {
+            src.linear(TensorName::Output)?
+        } else {
+            src.tied_output()?
+        };
+        let (cos, sin) = rope_tables(&cfg, dtype, device)?;
+        Ok(Self { cfg, embed, layers, norm, lm_head, cos, sin, dtype, device: device.clone() })
+    }
+
+    pub fn config(&self) -> &ArchConfig {
+        &self.cfg
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// A KV buffer for `batch` rows with room for `capacity` positions.
+    pub fn new_kv(&self, batch: usize, capacity: usize) -> Result<KvBuffer, Error> {
+        Ok(KvBuffer::new(&self.cfg, batch, capacity, self.dtype, &self.device)?)
+    }
+
+    /// Runs `tokens` (`batch x t`, every row at positions `kv.len()..kv.len() + t`) and returns
+    /// the final-norm hidden states `(batch, t, hidden)`; the buffer grows by `t`.
+    pub fn forward(&self, tokens: &[Vec<u32>], kv: &mut KvBuffer) -> Result<Tensor, Error> {
+        let b = tokens.len();
+        let t = tokens.first().map_or(0, Vec::len);
+        if b != kv.batch() || t == 0 || tokens.iter().any(|r| r.len() != t) {
+            return Err(Error::InvalidRequest(format!(
+                "forward needs {} rows of equal, non-zero length",
+                kv.batch()
+            )));
+        }
+        let pos = kv.len();
+        if pos + t > self.cos.dim(0)? {
+            return Err(Error::InvalidRequest(format!(
+                "position {} is beyond the context of {} tokens",
+                pos + t,
+                self.cos.dim(0)?
+            )));
+        }
+        kv.reserve(pos + t)?;
+        let flat: Vec<u32> = tokens.iter().flatten().copied().collect();
+        let ids = Tensor::new(flat, &self.device)?;
+        let mut x = self.embed.index_select(&ids, 0)?.reshape((b, t, self.cfg.hidden_size))?;
+        let cos = self.cos.narrow(0, pos, t)?;
+        let sin = self.sin.narrow(0, pos, t)?;
+        let mask = self.mask(pos, t)?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let h = rms_norm(&x, &layer.attn_norm, self.cfg.rms_norm_eps)?;
+            let h = self.attention(i, layer, &h, &cos, &sin, mask.as_ref(), kv, pos)?;
+            x = (x + h)?;
+            let h = rms_norm(&x, &layer.ffn_norm, self.cfg.rms_norm_eps)?;
+            let h = layer
+                .down
+                .forward(&(candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?)?;
+            x = (x + h)?;
+        }
+        kv.set_len(pos + t);
+        Ok(rms_norm(&x, &self.norm, self.cfg.rms_norm_eps)?)
+    }
+
+    /// Logits `(rows, vocab)` in f32 for hidden states `(rows, hidden)`.
+    pub fn logits(&self, hidden: &Tensor) -> Result<Tensor, Error> {
+        let h = hidden.unsqueeze(0)?;
+        Ok(self.lm_head.forward(&h)?.squeeze(0)?.to_dtype(DType::F32)?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn attention(
+        &self,
+        index: usize,
+        layer: &Layer,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: Option<&Tensor>,
+        kv: &KvBuffer,
+        pos: usize,
+    ) -> candle_core::Result<Tensor> {
+        let cfg = &self.cfg;
+        let (b, t, _) = x.dims3()?;
+        let (nh, nkv, hd) = (cfg.num_heads, cfg.num_kv_heads, cfg.head_dim);
+        let heads = |lin: &Linear, n: usize| -> candle_core::Result<Tensor> {
+            lin.forward(x)?.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous()
+        };
+        let rope = |x: &Tensor| match cfg.rope_style {
+            RopeStyle::Half => candle_nn::rotary_emb::rope(x, cos, sin),
+            RopeStyle::Interleaved => candle_nn::rotary_emb::rope_i(x, cos, sin),
+        };
+        let q = rope(&heads(&layer.q, nh)?)?;
+        let k = rope(&heads(&layer.k, nkv)?)?;
+        let v = heads(&layer.v, nkv)?;
+        kv.write(index, &k, &v, pos)?;
+        let (keys, values) = kv.view(index, pos + t)?;
+        // Grouped-query attention without copying keys per head: the query heads sharing a KV
+        // head become extra rows of one matmul (head h uses KV head h / group, as in HF).
+        let group = nh / nkv;
+        let q = q.reshape((b, nkv, group * t, hd))?;
+        let scale = 1.0 / (hd as f64).sqrt();
+        let att = (q.matmul(&keys.t()?)? * scale)?;
+        let att = match mask {
+            Some(m) => att.broadcast_add(m)?,
+            None => att,
+        };
+        let att = candle_nn::ops::softmax_last_dim(&att.to_dtype(DType::F32)?)?.to_dtype(self.dtype)?;
+        let out = att.matmul(&values)?.reshape((b, nh, t, hd))?.transpose(1, 2)?.reshape((b, t, nh * hd))?;
+        layer.o.forward(&out)
+    }
+
+    /// Additive mask `(group * t, pos + t)` for queries at `pos..pos + t`: causal, plus the
+    /// sliding window when the model has one. `None` when nothing is masked.
+    fn mask(&self, pos: usize, t: usize) -> candle_core::Result<Option<Tensor>> {
+        let total = pos + t;
+        let window = self.cfg.sliding_window.filter(|&w| w < total);
+        if t == 1 && window.is_none() {
+            return Ok(None);
+        }
+        let group = self.cfg.num_heads / self.cfg.num_kv_heads;
+        let mut data = Vec::with_capacity(group * t * total);
+        for _ in 0..group {
+            for i in 0..t {
+                let q = pos + i;
+                data.extend((0..total).map(|j| {
+                    let hidden = j > q || window.is_some_and(|w| q - j >= w);
+                    if hidden { f32::NEG_INFINITY } else { 0.0 }
+                }));
+            }
+        }
+        Ok(Some(Tensor::from_vec(data, (group * t, total), &self.device)?.to_dtype(self.dtype)?))
+    }
+}
+
+fn rms_norm(x: &Tensor, weight: &Tensor, eps: f64) -> candle_core::Result<Tensor> {
+    candle_nn::ops::rms_norm(&x.contiguous()?, weight, eps as f32)
+}
+
+/// cos/sin tables `(max_positions, head_dim / 2)`.
+fn rope_tables(cfg: &ArchConfig, dtype: DType, device: &Device) -> candle_core::Result<(Tensor, Tensor)> {
+    let half = cfg.head_dim / 2;
+    let inv_freq: Vec<f32> = (0..half)
+        .map(|i| {
+            let f = 1.0 / cfg.rope_theta.powf(2.0 * i as f32 / cfg.head_dim as f32);
+            scale_frequency(f, cfg.rope_scaling)
+        })
+        .collect();
+    let positions = cfg.max_position_embeddings;
+    let inv_freq = Tensor::from_vec(inv_freq, (1, half), device)?;
+    let t = Tensor::arange(0u32, positions as u32, device)?.to_dtype(DType::F32)?.reshape((positions, 1))?;
+    let freqs = t.broadcast_mul(&inv_freq)?;
+    Ok((freqs.cos()?.to_dtype(dtype)?, freqs.sin()?.to_dtype(dtype)?))
+}
+
+fn scale_frequency(f: f32, scaling: RopeScaling) -> f32 {
+    match scaling {
+        RopeScaling::None => f,
+        RopeScaling::Linear { factor } => f / factor,
+        RopeScaling::Llama3 {
+            factor,
+            low_freq_factor,
+            high_freq_factor,
+            original_max_position_embeddings,
+        } => {
+            let old = original_max_position_embeddings as f32;
+            let wavelen = 2.0 * std::f32::consts::PI / f;
+            let (low_wavelen, high_wavelen) = (old / low_freq_factor, old / high_freq_factor);
+            if wavelen < high_wavelen {
+                f
+            } else if wavelen > low_wavelen {
+                f / factor
+            } else {
+                let smooth = (old / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor);
+                (1.0 - smooth) * f / factor + smooth * f
+            }
+        }
+    }
+}
+
+/// Row `row` of the last position of `hidden` `(b, t, h)`, as `(1, h)`.
+pub(crate) fn last_position(hidden: &Tensor) -> candle_core::Result<Tensor> {
+    let t = hidden.dim(1)?;
+    hidden.narrow(1, t - 1, 1)?.squeeze(1)
+}
+
+/// `x` as a flat f32 vector.
+pub(crate) fn to_f32_vec(x: &Tensor) -> candle_core::Result<Vec<f32>> {
+    x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()
+}

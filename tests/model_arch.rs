@@ -1,0 +1,140 @@
+//! arbor's forward on random-weight tiny models of each architecture: shapes, and cached
+//! versus uncached logits (chunked forward, prefix cache, batched decode).
+
+#[path = "support/tiny.rs"]
+mod tiny;
+
+use arbor::model::{CandleModel, Finish, GenRequest, ModelOptions, Policy};
+use candle_core::quantized::GgmlDType;
+use tiny::*;
+
+const PROMPT: &str = "Question: 3 + 5 = ?\nStep 1: add the numbers.\nStep 2:";
+const CHILD: &str = "Question: 3 + 5 = ?\nStep 1: add the numbers.\nStep 2: 3 + 5 = 8.\nStep 3:";
+
+fn families() -> Vec<(&'static str, tempfile::TempDir, std::path::PathBuf)> {
+    let mut out = Vec::new();
+    for family in ["llama", "qwen2", "mistral"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_hf(dir.path(), family, 11, None);
+        out.push((family, dir, path));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_gguf(&path, 11, GgmlDType::F32);
+    out.push(("gguf-llama", dir, path));
+    out
+}
+
+fn load(path: &std::path::Path, cache_bytes: usize) -> CandleModel {
+    CandleModel::load(path, ModelOptions { kv_cache_bytes: cache_bytes, ..ModelOptions::default() }).unwrap()
+}
+
+/// Logits `(t, vocab)` of every position of `tokens`, fed in chunks of `chunk`.
+fn all_logits(model: &CandleModel, tokens: &[u32], chunk: usize) -> Vec<Vec<f32>> {
+    let net = model.transformer();
+    let mut kv = net.new_kv(1, 4).unwrap(); // small on purpose: the buffer must grow
+    let mut out = Vec::new();
+    for c in tokens.chunks(chunk) {
+        let hidden = net.forward(&[c.to_vec()], &mut kv).unwrap();
+        assert_eq!(hidden.dims(), &[1, c.len(), HIDDEN]);
+        let logits = net.logits(&hidden.squeeze(0).unwrap()).unwrap();
+        assert_eq!(logits.dims(), &[c.len(), VOCAB]);
+        out.extend(logits.to_vec2::<f32>().unwrap());
+    }
+    assert_eq!(kv.len(), tokens.len());
+    out
+}
+
+#[test]
+fn chunked_and_token_by_token_forward_match_one_pass_for_each_architecture() {
+    for (family, _dir, path) in families() {
+        let model = load(&path, 0);
+        let tokens = model.tokenizer().encode(CHILD).unwrap();
+        assert!(tokens.len() > 40, "{family}: the prompt must exceed mistral's window of 24");
+        let full = all_logits(&model, &tokens, tokens.len());
+        for chunk in [1, 7, 16] {
+            let chunked = all_logits(&model, &tokens, chunk);
+            for (pos, (a, b)) in full.iter().zip(&chunked).enumerate() {
+                let d = max_diff(a, b);
+                assert!(d < 1e-4, "{family}: chunk {chunk}, position {pos}: max |Δlogit| {d}");
+            }
+        }
+        // The logits are not degenerate: positions differ.
+        assert!(max_diff(&full[3], &full[10]) > 1e-2, "{family}");
+    }
+}
+
+#[test]
+fn prefix_cache_reuses_the_parent_and_matches_an_uncached_model() {
+    for (family, _dir, path) in families() {
+        let mut cached = load(&path, 64 << 20);
+        let parent = cached.prompt_state(PROMPT).unwrap();
+        assert_eq!(parent.reused, 0, "{family}");
+        let child = cached.prompt_state(CHILD).unwrap();
+        // Everything the parent's prompt shares with the child comes from the cache.
+        let shared = cached.tokenizer().encode(PROMPT).unwrap().len();
+        assert!(child.reused >= shared - 1, "{family}: reused {} of {shared}", child.reused);
+        assert!(child.reused < child.tokens);
+        let mut fresh = load(&path, 0);
+        let reference = fresh.prompt_state(CHILD).unwrap();
+        assert_eq!(reference.reused, 0);
+        let d = max_diff(&child.logits, &reference.logits);
+        assert!(d < 1e-4, "{family}: cached vs uncached max |Δlogit| {d}");
+        // The same prompt again: all but the last token come from the cache.
+        let again = cached.prompt_state(CHILD).unwrap();
+        assert_eq!(again.reused, again.tokens - 1, "{family}");
+        assert!(max_diff(&again.logits, &reference.logits) < 1e-4, "{family}");
+        let stats = cached.stats();
+        assert_eq!(stats.prompt_tokens, (parent.tokens + 2 * child.tokens) as u64);
+        assert_eq!(stats.prompt_tokens_encoded + stats.prompt_tokens_reused, stats.prompt_tokens);
+    }
+}
+
+#[test]
+fn batched_samples_decode_like_single_ones_and_the_cache_changes_nothing() {
+    for (family, _dir, path) in families() {
+        let mut cached = load(&path, 64 << 20);
+        let mut plain = load(&path, 0);
+        let mut req = GenRequest::new(PROMPT, 4, 12, 99);
+        req.temperature = 0.8;
+        // Warm the cache with the prompt and with a sibling request, then sample.
+        cached.generate(&[GenRequest::new(PROMPT, 2, 5, 1)]).unwrap();
+        let a = cached.generate(std::slice::from_ref(&req)).unwrap().remove(0);
+        let b = plain.generate(std::slice::from_ref(&req)).unwrap().remove(0);
+        assert_eq!(a.candidates.len(), 4);
+        for (x, y) in a.candidates.iter().zip(&b.candidates) {
+            assert_eq!(x.token_ids, y.token_ids, "{family}");
+            assert!((x.logprob_sum - y.logprob_sum).abs() < 1e-3, "{family}");
+        }
+        // Each of the 4 rows decoded in one batch equals that candidate decoded alone: greedy
+        // decoding of n=3 gives 3 copies of the n=1 result.
+        let mut greedy = GenRequest::new(PROMPT, 3, 10, 5);
+        greedy.temperature = 0.0;
+        let g3 = plain.generate(std::slice::from_ref(&greedy)).unwrap().remove(0);
+        greedy.n = 1;
+        let g1 = plain.generate(&[greedy]).unwrap().remove(0);
+        for c in &g3.candidates {
+            assert_eq!(c.token_ids, g1.candidates[0].token_ids, "{family}");
+            assert!(c.finish == Finish::Length || c.finish == Finish::Eos);
+        }
+    }
+}
+
+#[test]
+fn the_cache_stays_within_its_budget_and_evicts_least_recently_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_hf(dir.path(), "llama", 3, None);
+    // Per token: 2 (k, v) x 2 layers x 2 kv heads x 16 dims x 4 bytes = 512 bytes.
+    let budget = 100 * 512;
+    let mut model = load(&path, budget);
+    for i in 0..12 {
+        model.prompt_state(&format!("{i} distinct prompt number {i} with some padding text")).unwrap();
+        assert!(model.cache().used_bytes() <= budget, "{} > {budget}", model.cache().used_bytes());
+    }
+    assert!(model.cache().evictions() > 0);
+    // The most recent prompt is still cached, the first one is gone.
+    let recent = model.prompt_state("11 distinct prompt number 11 with some padding text").unwrap();
+    assert_eq!(recent.reused, recent.tokens - 1);
+    let old = model.prompt_state("0 distinct prompt number 0 with some padding text").unwrap();
+    assert!(old.reused <= 1, "reused {}", old.reused);
+}
