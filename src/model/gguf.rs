@@ -19,10 +19,19 @@ pub(crate) fn needs_requant(dtype: GgmlDType) -> bool {
     matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1)
 }
 
-/// Converts a tensor to Q8_0 when its format is slow and its rows fit Q8_0 blocks.
-pub(crate) fn requantize(t: QTensor, device: &Device) -> Result<QTensor, Error> {
+/// candle's CPU dot products for these formats assume an even number of blocks per row and
+/// panic otherwise, so such tensors are converted whatever the options say.
+fn unusable_as_is(t: &QTensor) -> bool {
     let cols = t.shape().dims().last().copied().unwrap_or(0);
-    if !needs_requant(t.dtype()) || cols % GgmlDType::Q8_0.block_size() != 0 {
+    needs_requant(t.dtype()) && (cols / t.dtype().block_size()) % 2 != 0
+}
+
+/// Converts a tensor to Q8_0 when its format is slow (`wanted`) or unusable, and its rows fit
+/// Q8_0 blocks.
+pub(crate) fn requantize(t: QTensor, wanted: bool, device: &Device) -> Result<QTensor, Error> {
+    let cols = t.shape().dims().last().copied().unwrap_or(0);
+    let convert = (wanted && needs_requant(t.dtype())) || unusable_as_is(&t);
+    if !convert || cols % GgmlDType::Q8_0.block_size() != 0 {
         return Ok(t);
     }
     Ok(QTensor::quantize(&t.dequantize(device)?, GgmlDType::Q8_0)?)
@@ -144,7 +153,7 @@ impl GgufSource {
             return Err(Error::bad_model(&self.path, format!("tensor {key} is missing"), GGUF_HINT));
         }
         let t = self.content.tensor(&mut self.file, &key, &self.device)?;
-        if self.requant { requantize(t, &self.device) } else { Ok(t) }
+        requantize(t, self.requant, &self.device)
     }
 }
 
@@ -177,10 +186,13 @@ pub fn requantize_gguf_file(src: &Path, dst: &Path) -> Result<(), Error> {
     let device = Device::Cpu;
     let mut names: Vec<&String> = content.tensor_infos.keys().collect();
     names.sort();
+    let tied = !content.tensor_infos.contains_key("output.weight");
     let mut tensors = Vec::with_capacity(names.len());
     for name in &names {
         let t = content.tensor(&mut file, name, &device)?;
-        tensors.push(requantize(t, &device)?);
+        // An untied embedding table is only looked up (dequantized), never multiplied: keep it.
+        let matmul = tied || name.as_str() != "token_embd.weight";
+        tensors.push(requantize(t, matmul, &device)?);
     }
     let metadata: Vec<(&str, &Value)> = content.metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let pairs: Vec<(&str, &QTensor)> = names.iter().map(|n| n.as_str()).zip(tensors.iter()).collect();
