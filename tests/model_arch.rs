@@ -1,5 +1,6 @@
 //! arbor's forward on random-weight tiny models of each architecture: shapes, and cached
 //! versus uncached logits (chunked forward, prefix cache, batched decode).
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic as test failures
 
 #[path = "support/tiny.rs"]
 mod tiny;

@@ -1,5 +1,6 @@
 //! The `Policy` contract on a random-weight tiny model: seeded reproducibility independent of
 //! batching, stop strings cut as vLLM does, finish reasons, log-probs, "prompt too long".
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic as test failures
 
 #[path = "support/tiny.rs"]
 mod tiny;

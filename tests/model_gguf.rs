@@ -1,5 +1,6 @@
 //! GGUF: a tiny random llama file written by the test (tokenizer from metadata, quantized
 //! weights, re-quantisation), and SmolLM2-135M-Instruct when `.cache/models/` has it.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic as test failures
 
 #[path = "support/tiny.rs"]
 mod tiny;
@@ -133,7 +134,7 @@ fn smollm2_answers_a_one_step_problem_and_its_cache_is_consistent() {
     // sampled tokens one by one (as decoding fed them), then the rest.
     let net = m.transformer();
     let mut kv = net.new_kv(1, child_ids.len()).unwrap();
-    net.forward(&[parent_ids.clone()], &mut kv).unwrap();
+    net.forward(std::slice::from_ref(&parent_ids), &mut kv).unwrap();
     for &t in &child_ids[parent_ids.len()..cached.reused] {
         net.forward(&[vec![t]], &mut kv).unwrap();
     }

@@ -1,5 +1,6 @@
 //! The AlphaMath value head: loaded from a generated `value_head.pth` (f32 and bf16 storages)
 //! and from safetensors, applied to the final-norm hidden state of the last prompt token.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic as test failures
 
 #[path = "support/tiny.rs"]
 mod tiny;
@@ -17,7 +18,7 @@ fn expected_value(model: &CandleModel, prompt: &str, w: &[f32], b: f32) -> f32 {
     let net = model.transformer();
     let tokens = model.tokenizer().encode(prompt).unwrap();
     let mut kv = net.new_kv(1, tokens.len()).unwrap();
-    let hidden = net.forward(&[tokens.clone()], &mut kv).unwrap();
+    let hidden = net.forward(std::slice::from_ref(&tokens), &mut kv).unwrap();
     let h = tensor_f32(&hidden.narrow(1, tokens.len() - 1, 1).unwrap());
     (h.iter().zip(w).map(|(x, y)| x * y).sum::<f32>() + b).tanh()
 }

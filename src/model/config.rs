@@ -149,12 +149,12 @@ impl ArchConfig {
             }
         };
         if raw.num_attention_heads == 0
-            || raw.hidden_size % raw.num_attention_heads != 0 && raw.head_dim.is_none()
+            || !raw.hidden_size.is_multiple_of(raw.num_attention_heads) && raw.head_dim.is_none()
         {
             return Err("hidden_size is not a multiple of num_attention_heads".into());
         }
         let num_kv_heads = raw.num_key_value_heads.unwrap_or(raw.num_attention_heads);
-        if num_kv_heads == 0 || raw.num_attention_heads % num_kv_heads != 0 {
+        if num_kv_heads == 0 || !raw.num_attention_heads.is_multiple_of(num_kv_heads) {
             return Err("num_attention_heads is not a multiple of num_key_value_heads".into());
         }
         let rope_scaling = match raw.rope_scaling {

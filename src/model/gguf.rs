@@ -23,7 +23,7 @@ pub(crate) fn needs_requant(dtype: GgmlDType) -> bool {
 /// panic otherwise, so such tensors are converted whatever the options say.
 fn unusable_as_is(t: &QTensor) -> bool {
     let cols = t.shape().dims().last().copied().unwrap_or(0);
-    needs_requant(t.dtype()) && (cols / t.dtype().block_size()) % 2 != 0
+    needs_requant(t.dtype()) && !(cols / t.dtype().block_size()).is_multiple_of(2)
 }
 
 /// Converts a tensor to Q8_0 when its format is slow (`wanted`) or unusable, and its rows fit

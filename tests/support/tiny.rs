@@ -1,7 +1,7 @@
 //! Random-weight tiny models written to a temp folder: an HF checkpoint folder (config.json,
 //! model.safetensors, tokenizer.json, optionally value_head.pth) per family, and a GGUF file
 //! with its tokenizer in the metadata. Also the `.pth` writer (torch's zip + pickle format).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)] // test support: panics are test failures
 
 use std::collections::HashMap;
 use std::io::Write;
