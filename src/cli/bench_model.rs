@@ -47,9 +47,10 @@ pub struct Args {
     pub skip_llamacpp: bool,
     #[arg(long)]
     pub skip_mcts: bool,
-    /// Python with llama-cpp-python installed (scripts/install-llamacpp.sh).
-    #[arg(long, default_value = "python3")]
-    pub python: String,
+    /// Python with llama-cpp-python installed (default: the venv of
+    /// scripts/install-llamacpp.sh if present, else python3).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
     /// Internal: measure throughput in this process and print JSON lines.
     #[arg(long, hide = true)]
     pub worker: bool,
@@ -61,6 +62,13 @@ struct Throughput {
     prefill_tok_s: f64,
     decode_tok_s: f64,
 }
+
+/// Problems of the simulated MCTS run (one tree each).
+const MCTS_QUESTIONS: [&str; 3] = [
+    QUESTION,
+    "A store sells pencils at 3 for $1. How much do 12 pencils cost? Explain each step.",
+    "Tom has 3 apples and buys 5 more, then gives 2 to Ann. How many apples does he have now?",
+];
 
 const QUESTION: &str = "Natalia sold clips to 48 of her friends in April, and then she sold half as many \
 clips in May. How many clips did Natalia sell altogether in April and May? Think step by step, write \
@@ -154,17 +162,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
     if !args.skip_mcts {
         println!(
-            "\nsimulated MCTS: {} expansions x {} samples, steps up to {} tokens",
-            args.mcts_iterations, args.children, args.step_tokens
+            "\nsimulated MCTS ({} trees): N = {} per tree, {} samples per expansion, steps end at \"\\n\" or {} tokens",
+            MCTS_QUESTIONS.len(),
+            args.mcts_iterations,
+            args.children,
+            args.step_tokens
         );
         println!(
-            "| prefix cache | prompt tokens | encoded | reused | generated | encoded / generated | seconds |"
+            "| prefix cache | expansions | prompt tokens | encoded | reused | generated | encoded / generated | seconds |"
         );
-        println!("|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|");
         for (label, budget) in [("on (1 GiB)", 1usize << 30), ("off", 0)] {
             let r = simulate_mcts(&args, budget)?;
             println!(
-                "| {label} | {} | {} | {} | {} | {:.3} | {:.1} |",
+                "| {label} | {} | {} | {} | {} | {} | {:.3} | {:.1} |",
+                r.expansions,
                 r.prompt,
                 r.encoded,
                 r.reused,
@@ -234,8 +246,11 @@ fn q8_copy(model: &Path) -> Result<PathBuf> {
 }
 
 fn llamacpp(args: &Args, model: &Path, threads: usize) -> Result<Throughput> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_llamacpp.py");
-    let out = Command::new(&args.python)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("scripts/bench_llamacpp.py");
+    let venv = root.join(".cache/llamacpp-venv/bin/python");
+    let python = args.python.clone().unwrap_or_else(|| if venv.exists() { venv } else { "python3".into() });
+    let out = Command::new(&python)
         .arg(&script)
         .arg("--model")
         .arg(model)
@@ -244,7 +259,7 @@ fn llamacpp(args: &Args, model: &Path, threads: usize) -> Result<Throughput> {
         .args(["--decode-tokens", &args.decode_tokens.to_string()])
         .args(["--prompt", &chat_prompt(QUESTION)])
         .output()
-        .with_context(|| format!("running {} {}", args.python, script.display()))?;
+        .with_context(|| format!("running {} {}", python.display(), script.display()))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         bail!("{}", err.lines().last().unwrap_or("failed"));
@@ -255,6 +270,7 @@ fn llamacpp(args: &Args, model: &Path, threads: usize) -> Result<Throughput> {
 }
 
 struct MctsFigures {
+    expansions: u64,
     prompt: u64,
     encoded: u64,
     reused: u64,
@@ -272,37 +288,50 @@ struct SimNode {
     depth: usize,
 }
 
-/// Grows a tree the way the reference's MCTS does: select a leaf by PUCT, expand it with
+/// Grows trees the way the reference's MCTS does: select a leaf by PUCT, expand it with
 /// `children` samples from its path prompt, each child's prompt = parent prompt + step, back up a
 /// value. SmolLM2 has no value head, so the backed-up value is a seeded random number; the token
 /// accounting, which is what this measures, does not depend on it.
 fn simulate_mcts(args: &Args, cache_bytes: usize) -> Result<MctsFigures> {
-    let mut model = CandleModel::load(
-        &args.model,
-        ModelOptions { kv_cache_bytes: cache_bytes, ..ModelOptions::default() },
-    )?;
-    let mut rng = Rng::new(2024);
-    let mut nodes = vec![SimNode {
-        prompt: chat_prompt(QUESTION),
+    let opts = ModelOptions { kv_cache_bytes: cache_bytes, ..ModelOptions::default() };
+    let mut model = CandleModel::load(&args.model, opts)?;
+    let start = Instant::now();
+    let mut expansions = 0;
+    for (q, question) in MCTS_QUESTIONS.iter().enumerate() {
+        expansions += grow_tree(args, &mut model, question, q as u64)?;
+    }
+    let s = model.stats();
+    Ok(MctsFigures {
+        expansions,
+        prompt: s.prompt_tokens,
+        encoded: s.prompt_tokens_encoded,
+        reused: s.prompt_tokens_reused,
+        generated: s.generated_tokens,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// One tree; returns the number of expansions (fewer than N when every branch ended).
+fn grow_tree(args: &Args, model: &mut CandleModel, question: &str, tree: u64) -> Result<u64> {
+    let mut rng = Rng::new(2024 + tree);
+    let mut expansions = 0;
+    let root = SimNode {
+        prompt: chat_prompt(question),
         children: vec![],
         prior: 1.0,
         visits: 0,
         value_sum: 0.0,
         terminal: false,
         depth: 0,
-    }];
-    let start = Instant::now();
+    };
+    let mut nodes = vec![root];
     for iteration in 0..args.mcts_iterations {
-        // Selection.
+        // Selection: PUCT among non-terminal children; a node whose children all ended ends too.
         let mut path = vec![0usize];
         let mut at = 0;
-        loop {
-            let node = &nodes[at];
-            if node.children.is_empty() {
-                break;
-            }
-            let n_parent = node.visits.max(1) as f64;
-            let best = node
+        while !nodes[at].children.is_empty() {
+            let n_parent = nodes[at].visits.max(1) as f64;
+            let best = nodes[at]
                 .children
                 .iter()
                 .copied()
@@ -325,25 +354,29 @@ fn simulate_mcts(args: &Args, cache_bytes: usize) -> Result<MctsFigures> {
         if nodes[at].terminal {
             continue;
         }
-        // Expansion.
-        let mut req =
-            GenRequest::new(nodes[at].prompt.clone(), args.children, args.step_tokens, iteration as u64);
+        // Expansion: the reference's react_sft steps end with "\n"; EOS ends the solution.
+        let seed = (tree << 32) | iteration as u64;
+        let mut req = GenRequest::new(nodes[at].prompt.clone(), args.children, args.step_tokens, seed);
         req.temperature = 0.6;
-        req.stop = vec!["\n\n".into()];
+        req.stop = vec!["\n".into()];
         let resp = model.generate(&[req])?.remove(0);
+        expansions += 1;
         let depth = nodes[at].depth + 1;
+        if resp.candidates.is_empty() {
+            nodes[at].terminal = true; // the prompt no longer fits
+        }
         for c in resp.candidates {
-            let terminal = c.finish != crate::model::Finish::Stop || depth >= 8;
-            let prior = c.prior();
-            nodes.push(SimNode {
-                prompt: format!("{}{}\n\n", nodes[at].prompt, c.text),
+            let terminal = c.finish == crate::model::Finish::Eos || depth >= 8;
+            let child = SimNode {
+                prompt: format!("{}{}\n", nodes[at].prompt, c.text),
                 children: vec![],
-                prior,
+                prior: c.prior(),
                 visits: 0,
                 value_sum: 0.0,
                 terminal,
                 depth,
-            });
+            };
+            nodes.push(child);
             let id = nodes.len() - 1;
             nodes[at].children.push(id);
         }
@@ -354,14 +387,7 @@ fn simulate_mcts(args: &Args, cache_bytes: usize) -> Result<MctsFigures> {
             nodes[n].value_sum += value;
         }
     }
-    let s = model.stats();
-    Ok(MctsFigures {
-        prompt: s.prompt_tokens,
-        encoded: s.prompt_tokens_encoded,
-        reused: s.prompt_tokens_reused,
-        generated: s.generated_tokens,
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    Ok(expansions)
 }
 
 fn puct(node: &SimNode, n_parent: f64) -> f64 {

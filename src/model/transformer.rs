@@ -2,7 +2,9 @@
 //! states of every position, so a value head can read the last prompt token and tests can
 //! compare all positions, and it keeps its keys/values in a caller-owned [`KvBuffer`].
 
-use candle_core::quantized::QMatMul;
+use std::borrow::Cow;
+
+use candle_core::quantized::{QMatMul, QStorage, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 
 use super::config::RopeStyle;
@@ -65,17 +67,82 @@ pub(crate) trait WeightSource {
     fn tied_output(&mut self) -> Result<Linear, Error>;
 }
 
+/// One decoder block. The q/k/v projections are fused into one matmul, as are gate and up:
+/// one input quantization and one parallel region instead of three (two), which matters at
+/// decode where a small model's matmuls are tiny.
 #[derive(Debug, Clone)]
 struct Layer {
     attn_norm: Tensor,
-    q: Linear,
-    k: Linear,
-    v: Linear,
+    qkv: Linear,
     o: Linear,
     ffn_norm: Tensor,
-    gate: Linear,
-    up: Linear,
+    gate_up: Linear,
     down: Linear,
+}
+
+/// Stacks projections sharing their input into one `(sum of outputs, in)` projection.
+fn fuse(parts: Vec<Linear>) -> Result<Linear, Error> {
+    let biases: Vec<Option<Tensor>> = parts
+        .iter()
+        .map(|p| match p {
+            Linear::Dense { bias, .. } | Linear::Quantized { bias, .. } => bias.clone(),
+        })
+        .collect();
+    let bias = if biases.iter().all(Option::is_some) {
+        Some(Tensor::cat(&biases.into_iter().flatten().collect::<Vec<_>>(), 0)?)
+    } else if biases.iter().all(Option::is_none) {
+        None
+    } else {
+        return Err(Error::InvalidRequest("cannot fuse projections with and without bias".into()));
+    };
+    let mut dense = Vec::new();
+    let mut quantized = Vec::new();
+    for p in parts {
+        match p {
+            Linear::Dense { weight, .. } => dense.push(weight),
+            Linear::Quantized { weight, .. } => quantized.push(weight),
+        }
+    }
+    if quantized.is_empty() {
+        return Ok(Linear::Dense { weight: Tensor::cat(&dense, 0)?, bias });
+    }
+    if !dense.is_empty() {
+        return Err(Error::InvalidRequest("cannot fuse dense and quantized projections".into()));
+    }
+    Ok(Linear::Quantized { weight: fuse_quantized(quantized)?, bias })
+}
+
+/// Quantized rows are independent runs of blocks, so stacking matrices of one format is
+/// concatenating their bytes. Other cases (mixed formats, dequantized weights, GPU storage)
+/// dequantize and stack in f32.
+fn fuse_quantized(parts: Vec<QMatMul>) -> Result<QMatMul, Error> {
+    let qtensors: Vec<&std::sync::Arc<QTensor>> =
+        parts.iter().filter_map(|p| if let QMatMul::QTensor(q) = p { Some(q) } else { None }).collect();
+    let same_format = qtensors.len() == parts.len()
+        && qtensors.iter().all(|q| q.dtype() == qtensors[0].dtype() && q.device().is_cpu());
+    if same_format {
+        let cols = qtensors[0].shape().dims2()?.1;
+        let mut rows = 0;
+        let mut bytes = Vec::new();
+        for q in &qtensors {
+            let (r, c) = q.shape().dims2()?;
+            if c != cols {
+                return Err(Error::InvalidRequest("cannot fuse projections of different input sizes".into()));
+            }
+            rows += r;
+            bytes.extend_from_slice(&q.data()?);
+        }
+        let storage = QStorage::from_data(Cow::Owned(bytes), &Device::Cpu, qtensors[0].dtype())?;
+        return Ok(QMatMul::from_qtensor(QTensor::new(storage, (rows, cols))?)?);
+    }
+    let dense = parts
+        .iter()
+        .map(|p| match p {
+            QMatMul::QTensor(q) => q.dequantize(&q.device()),
+            QMatMul::Tensor(t) | QMatMul::TensorF16(t) => t.to_dtype(DType::F32),
+        })
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    Ok(QMatMul::Tensor(Tensor::cat(&dense, 0)?))
 }
 
 /// The network: weights, rotary tables, and a forward over a caller-owned KV buffer.
@@ -114,15 +181,17 @@ impl Transformer {
                         Linear::Quantized { weight, .. } => Linear::Quantized { weight, bias },
                     })
                 };
+            let q = with_bias(src, TensorName::Q(i), TensorName::QBias(i))?;
+            let k = with_bias(src, TensorName::K(i), TensorName::KBias(i))?;
+            let v = with_bias(src, TensorName::V(i), TensorName::VBias(i))?;
+            let gate = src.linear(TensorName::Gate(i))?;
+            let up = src.linear(TensorName::Up(i))?;
             layers.push(Layer {
                 attn_norm: src.dense(TensorName::AttnNorm(i))?,
-                q: with_bias(src, TensorName::Q(i), TensorName::QBias(i))?,
-                k: with_bias(src, TensorName::K(i), TensorName::KBias(i))?,
-                v: with_bias(src, TensorName::V(i), TensorName::VBias(i))?,
+                qkv: fuse(vec![q, k, v])?,
                 o: src.linear(TensorName::O(i))?,
                 ffn_norm: src.dense(TensorName::FfnNorm(i))?,
-                gate: src.linear(TensorName::Gate(i))?,
-                up: src.linear(TensorName::Up(i))?,
+                gate_up: fuse(vec![gate, up])?,
                 down: src.linear(TensorName::Down(i))?,
             });
         }
@@ -184,9 +253,10 @@ impl Transformer {
             let h = self.attention(i, layer, &h, &cos, &sin, mask.as_ref(), kv, pos)?;
             x = (x + h)?;
             let h = rms_norm(&x, &layer.ffn_norm, self.cfg.rms_norm_eps)?;
-            let h = layer
-                .down
-                .forward(&(candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?)?;
+            let gate_up = layer.gate_up.forward(&h)?;
+            let ffn = self.cfg.intermediate_size;
+            let gate = candle_nn::ops::silu(&gate_up.narrow(2, 0, ffn)?)?;
+            let h = layer.down.forward(&(gate * gate_up.narrow(2, ffn, ffn)?)?)?;
             x = (x + h)?;
         }
         kv.set_len(pos + t);
@@ -214,16 +284,17 @@ impl Transformer {
         let cfg = &self.cfg;
         let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd) = (cfg.num_heads, cfg.num_kv_heads, cfg.head_dim);
-        let heads = |lin: &Linear, n: usize| -> candle_core::Result<Tensor> {
-            lin.forward(x)?.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous()
+        let qkv = layer.qkv.forward(x)?;
+        let heads = |from: usize, n: usize| -> candle_core::Result<Tensor> {
+            qkv.narrow(2, from * hd, n * hd)?.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous()
         };
         let rope = |x: &Tensor| match cfg.rope_style {
             RopeStyle::Half => candle_nn::rotary_emb::rope(x, cos, sin),
             RopeStyle::Interleaved => candle_nn::rotary_emb::rope_i(x, cos, sin),
         };
-        let q = rope(&heads(&layer.q, nh)?)?;
-        let k = rope(&heads(&layer.k, nkv)?)?;
-        let v = heads(&layer.v, nkv)?;
+        let q = rope(&heads(0, nh)?)?;
+        let k = rope(&heads(nh, nkv)?)?;
+        let v = heads(nh + nkv, nkv)?;
         kv.write(index, &k, &v, pos)?;
         let (keys, values) = kv.view(index, pos + t)?;
         // Grouped-query attention without copying keys per head: the query heads sharing a KV
