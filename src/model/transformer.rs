@@ -10,12 +10,35 @@ use candle_core::{DType, Device, Module, Tensor};
 use super::config::RopeStyle;
 use super::{ArchConfig, Error, KvBuffer, RopeScaling};
 
-/// A projection: dense weights (safetensors, f32/bf16) or quantized ones (GGUF).
+/// A projection: dense weights (safetensors, f32/bf16), quantized ones (GGUF), or several
+/// run one after the other with their outputs concatenated (fused projections that cannot
+/// share one matrix).
 #[derive(Debug, Clone)]
 pub(crate) enum Linear {
-    Dense { weight: Tensor, bias: Option<Tensor> },
-    Quantized { weight: QMatMul, bias: Option<Tensor> },
+    Dense {
+        weight: Tensor,
+        bias: Option<Tensor>,
+    },
+    Quantized {
+        weight: QMatMul,
+        bias: Option<Tensor>,
+    },
+    Stacked {
+        parts: Vec<Linear>,
+        bias: Option<Tensor>,
+    },
+    /// Quantized weights plus their f32 copy: many rows at once (prefill) go through gemm,
+    /// which is several times faster than candle's row-by-row quantized kernel; few rows
+    /// (decode) use the quantized kernel, which reads 4x less memory.
+    Dual {
+        quantized: QMatMul,
+        dense: Tensor,
+        bias: Option<Tensor>,
+    },
 }
+
+/// From this many rows (batch x tokens) on, a [`Linear::Dual`] uses its f32 copy.
+const DENSE_ROWS: usize = 16;
 
 impl Linear {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
@@ -28,11 +51,41 @@ impl Linear {
             // The quantized CPU kernel needs contiguous input (candle's own llama forgets this
             // for batched prefill).
             Linear::Quantized { weight, bias } => (weight.forward(&x.contiguous()?)?, bias),
+            Linear::Dual { quantized, dense, bias } => {
+                let (b, t, i) = x.dims3()?;
+                if b * t >= DENSE_ROWS {
+                    let o = dense.dim(0)?;
+                    (x.reshape((b * t, i))?.matmul(&dense.t()?)?.reshape((b, t, o))?, bias)
+                } else {
+                    (quantized.forward(&x.contiguous()?)?, bias)
+                }
+            }
+            Linear::Stacked { parts, bias } => {
+                let outs = parts.iter().map(|p| p.forward(x)).collect::<candle_core::Result<Vec<_>>>()?;
+                (Tensor::cat(&outs, 2)?, bias)
+            }
         };
         match bias {
             Some(b) => out.broadcast_add(b),
             None => Ok(out),
         }
+    }
+}
+
+impl Linear {
+    /// Adds an f32 copy to quantized CPU weights (see [`Linear::Dual`]).
+    fn with_dense_copy(self) -> Result<Linear, Error> {
+        Ok(match self {
+            Linear::Quantized { weight: QMatMul::QTensor(q), bias } if q.device().is_cpu() => {
+                let dense = q.dequantize(&Device::Cpu)?;
+                Linear::Dual { quantized: QMatMul::QTensor(q), dense, bias }
+            }
+            Linear::Stacked { parts, bias } => Linear::Stacked {
+                parts: parts.into_iter().map(Linear::with_dense_copy).collect::<Result<_, _>>()?,
+                bias,
+            },
+            other => other,
+        })
     }
 }
 
@@ -85,7 +138,10 @@ fn fuse(parts: Vec<Linear>) -> Result<Linear, Error> {
     let biases: Vec<Option<Tensor>> = parts
         .iter()
         .map(|p| match p {
-            Linear::Dense { bias, .. } | Linear::Quantized { bias, .. } => bias.clone(),
+            Linear::Dense { bias, .. }
+            | Linear::Quantized { bias, .. }
+            | Linear::Stacked { bias, .. }
+            | Linear::Dual { bias, .. } => bias.clone(),
         })
         .collect();
     let bias = if biases.iter().all(Option::is_some) {
@@ -97,52 +153,47 @@ fn fuse(parts: Vec<Linear>) -> Result<Linear, Error> {
     };
     let mut dense = Vec::new();
     let mut quantized = Vec::new();
+    let mut other = Vec::new();
     for p in parts {
         match p {
             Linear::Dense { weight, .. } => dense.push(weight),
             Linear::Quantized { weight, .. } => quantized.push(weight),
+            other_kind @ (Linear::Stacked { .. } | Linear::Dual { .. }) => other.push(other_kind),
         }
+    }
+    if !other.is_empty() || (!dense.is_empty() && !quantized.is_empty()) {
+        return Err(Error::InvalidRequest("cannot fuse projections of different kinds".into()));
     }
     if quantized.is_empty() {
         return Ok(Linear::Dense { weight: Tensor::cat(&dense, 0)?, bias });
     }
-    if !dense.is_empty() {
-        return Err(Error::InvalidRequest("cannot fuse dense and quantized projections".into()));
-    }
-    Ok(Linear::Quantized { weight: fuse_quantized(quantized)?, bias })
+    fuse_quantized(quantized, bias)
 }
 
-/// Quantized rows are independent runs of blocks, so stacking matrices of one format is
-/// concatenating their bytes. Other cases (mixed formats, dequantized weights, GPU storage)
-/// dequantize and stack in f32.
-fn fuse_quantized(parts: Vec<QMatMul>) -> Result<QMatMul, Error> {
+/// Quantized rows are independent runs of blocks, so stacking CPU matrices of one format is
+/// concatenating their bytes. Anything else (mixed formats, GPU storage) stays separate.
+fn fuse_quantized(parts: Vec<QMatMul>, bias: Option<Tensor>) -> Result<Linear, Error> {
     let qtensors: Vec<&std::sync::Arc<QTensor>> =
         parts.iter().filter_map(|p| if let QMatMul::QTensor(q) = p { Some(q) } else { None }).collect();
     let same_format = qtensors.len() == parts.len()
         && qtensors.iter().all(|q| q.dtype() == qtensors[0].dtype() && q.device().is_cpu());
-    if same_format {
-        let cols = qtensors[0].shape().dims2()?.1;
-        let mut rows = 0;
-        let mut bytes = Vec::new();
-        for q in &qtensors {
-            let (r, c) = q.shape().dims2()?;
-            if c != cols {
-                return Err(Error::InvalidRequest("cannot fuse projections of different input sizes".into()));
-            }
-            rows += r;
-            bytes.extend_from_slice(&q.data()?);
-        }
-        let storage = QStorage::from_data(Cow::Owned(bytes), &Device::Cpu, qtensors[0].dtype())?;
-        return Ok(QMatMul::from_qtensor(QTensor::new(storage, (rows, cols))?)?);
+    if !same_format {
+        let parts = parts.into_iter().map(|weight| Linear::Quantized { weight, bias: None }).collect();
+        return Ok(Linear::Stacked { parts, bias });
     }
-    let dense = parts
-        .iter()
-        .map(|p| match p {
-            QMatMul::QTensor(q) => q.dequantize(&q.device()),
-            QMatMul::Tensor(t) | QMatMul::TensorF16(t) => t.to_dtype(DType::F32),
-        })
-        .collect::<candle_core::Result<Vec<_>>>()?;
-    Ok(QMatMul::Tensor(Tensor::cat(&dense, 0)?))
+    let cols = qtensors[0].shape().dims2()?.1;
+    let mut rows = 0;
+    let mut bytes = Vec::new();
+    for q in &qtensors {
+        let (r, c) = q.shape().dims2()?;
+        if c != cols {
+            return Err(Error::InvalidRequest("cannot fuse projections of different input sizes".into()));
+        }
+        rows += r;
+        bytes.extend_from_slice(&q.data()?);
+    }
+    let storage = QStorage::from_data(Cow::Owned(bytes), &Device::Cpu, qtensors[0].dtype())?;
+    Ok(Linear::Quantized { weight: QMatMul::from_qtensor(QTensor::new(storage, (rows, cols))?)?, bias })
 }
 
 /// The network: weights, rotary tables, and a forward over a caller-owned KV buffer.
@@ -160,12 +211,15 @@ pub struct Transformer {
 }
 
 impl Transformer {
+    /// `dense_prefill` keeps an f32 copy of quantized weights for prefill (see [`Linear::Dual`]).
     pub(crate) fn load(
         cfg: ArchConfig,
         src: &mut dyn WeightSource,
         dtype: DType,
         device: &Device,
+        dense_prefill: bool,
     ) -> Result<Self, Error> {
+        let dual = |l: Linear| if dense_prefill { l.with_dense_copy() } else { Ok(l) };
         let embed = src.dense(TensorName::Embed)?;
         let mut layers = Vec::with_capacity(cfg.num_layers);
         for i in 0..cfg.num_layers {
@@ -179,6 +233,8 @@ impl Transformer {
                     Ok(match lin {
                         Linear::Dense { weight, .. } => Linear::Dense { weight, bias },
                         Linear::Quantized { weight, .. } => Linear::Quantized { weight, bias },
+                        Linear::Stacked { parts, .. } => Linear::Stacked { parts, bias },
+                        Linear::Dual { quantized, dense, .. } => Linear::Dual { quantized, dense, bias },
                     })
                 };
             let q = with_bias(src, TensorName::Q(i), TensorName::QBias(i))?;
@@ -188,11 +244,11 @@ impl Transformer {
             let up = src.linear(TensorName::Up(i))?;
             layers.push(Layer {
                 attn_norm: src.dense(TensorName::AttnNorm(i))?,
-                qkv: fuse(vec![q, k, v])?,
-                o: src.linear(TensorName::O(i))?,
+                qkv: dual(fuse(vec![q, k, v])?)?,
+                o: dual(src.linear(TensorName::O(i))?)?,
                 ffn_norm: src.dense(TensorName::FfnNorm(i))?,
-                gate_up: fuse(vec![gate, up])?,
-                down: src.linear(TensorName::Down(i))?,
+                gate_up: dual(fuse(vec![gate, up])?)?,
+                down: dual(src.linear(TensorName::Down(i))?)?,
             });
         }
         let norm = src.dense(TensorName::FinalNorm)?;

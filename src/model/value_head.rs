@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn bf16_rounding_keeps_8_bits_of_mantissa() {
         assert_eq!(super::round_to_bf16(1.0), 1.0);
-        assert_eq!(super::round_to_bf16(0.1), 0.100_097_66);
+        assert_eq!(super::round_to_bf16(0.1), f32::from_bits(0x3DCD_0000));
         assert_eq!(super::round_to_bf16(-0.5), -0.5);
     }
 }
