@@ -117,8 +117,13 @@ fn remote_generation_through_arbor_serve_equals_local_generation() {
     let v = values.value(&prompts).unwrap();
     assert!((v[0].unwrap() - want[0].value.unwrap()).abs() < 1e-5);
     assert_eq!(v[1], None);
-    // Without a value source the HTTP backend says so.
+    // Without a value source the HTTP backend says so; with a local value model it uses that.
     assert!(matches!(remote.value(&prompts), Err(Error::NoValueHead)));
+    let head_model = CandleModel::load(&path, ModelOptions::default()).unwrap();
+    let mut remote = remote.with_local_value(Box::new(head_model));
+    let v = remote.value(&prompts).unwrap();
+    assert!((v[0].unwrap() - want[0].value.unwrap()).abs() < 1e-5);
+    assert_eq!(v[1], None);
 }
 
 #[test]

@@ -3,11 +3,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use candle_core::DType;
 use clap::{Args as ClapArgs, ValueEnum};
 
-use crate::model::{DeviceChoice, HttpOptions, ModelOptions, ValueEndpoint, ValueEndpointKind};
+use crate::model::{
+    self, Backend, CandleModel, DeviceChoice, HttpOptions, ModelOptions, ModelSpec, ValueEndpoint,
+    ValueEndpointKind,
+};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum DtypeArg {
@@ -72,9 +75,32 @@ pub struct ModelArgs {
     /// HTTP: apply tanh to the values the value server returns.
     #[arg(long)]
     pub value_tanh: bool,
+    /// HTTP: score states with this local model (folder or .gguf with --value-head) instead of
+    /// a value server.
+    #[arg(long, value_name = "PATH")]
+    pub value_model: Option<PathBuf>,
 }
 
 impl ModelArgs {
+    /// Loads the model or connects to the servers `--model` names.
+    pub fn open(&self) -> Result<Backend> {
+        let http = match ModelSpec::parse(&self.model) {
+            ModelSpec::Remote(_) => Some(self.http_options()?),
+            ModelSpec::Local(_) => None,
+        };
+        let backend = model::open(&self.model, self.local_options(), http)
+            .with_context(|| format!("opening --model {}", self.model))?;
+        match (backend, &self.value_model) {
+            (Backend::Remote(policy), Some(path)) => {
+                let local = CandleModel::load(path, self.local_options())
+                    .with_context(|| format!("loading --value-model {}", path.display()))?;
+                Ok(Backend::Remote(policy.boxed_with_local_value(Box::new(local))))
+            }
+            (Backend::Local(_), Some(_)) => bail!("--value-model is for remote models; use --value-head"),
+            (backend, None) => Ok(backend),
+        }
+    }
+
     pub fn local_options(&self) -> ModelOptions {
         ModelOptions {
             device: self.device,

@@ -112,6 +112,11 @@ impl HttpPolicy {
         self
     }
 
+    /// Boxed variant for callers holding a `Box<HttpPolicy>`.
+    pub fn boxed_with_local_value(self: Box<Self>, model: Box<dyn ValueModel + Send>) -> Box<Self> {
+        Box::new((*self).with_local_value(model))
+    }
+
     /// The model name: configured, else the first id of `/v1/models`, else "default".
     pub fn model_name(&mut self) -> String {
         if let Some(m) = &self.model {
