@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use super::error::HF_LAYOUT_HINT;
 use super::{
     CandleModel, Error, GenRequest, GenResponse, HttpOptions, HttpPolicy, ModelOptions, Policy, ValueModel,
 };
@@ -40,12 +39,7 @@ pub enum Backend {
 /// replaced by the URLs of `spec`) for a remote one.
 pub fn open(spec: &str, local: ModelOptions, http: Option<HttpOptions>) -> Result<Backend, Error> {
     match ModelSpec::parse(spec) {
-        ModelSpec::Local(path) => {
-            if !path.exists() {
-                return Err(Error::bad_model(&path, "no such file or folder", HF_LAYOUT_HINT));
-            }
-            Ok(Backend::Local(Box::new(CandleModel::load(&path, local)?)))
-        }
+        ModelSpec::Local(path) => Ok(Backend::Local(Box::new(CandleModel::load(&path, local)?))),
         ModelSpec::Remote(urls) => {
             let mut opts = http.unwrap_or_else(|| HttpOptions::new(""));
             opts.endpoints = urls;
@@ -85,5 +79,7 @@ mod tests {
         );
         let e = open("/nonexistent/model", ModelOptions::default(), None).unwrap_err().to_string();
         assert!(e.contains("/nonexistent/model") && e.contains("config.json"), "{e}");
+        let e = open("/nonexistent/m.gguf", ModelOptions::default(), None).unwrap_err().to_string();
+        assert!(e.contains("m.gguf") && e.contains("fetch-models.sh"), "{e}");
     }
 }
