@@ -48,9 +48,9 @@ impl Error {
 pub(crate) const HF_LAYOUT_HINT: &str = "expected an HF checkpoint folder: config.json (model_type llama, \
 qwen2 or mistral), model.safetensors or sharded model-*-of-*.safetensors with \
 model.safetensors.index.json, and tokenizer.json; for a value head also \"value_model\": true in \
-config.json and value_head.pth (or v_head.summary.* tensors in the safetensors). Download one with \
-`huggingface-cli download MARIO-Math-Reasoning/AlphaMath-7B --local-dir DIR`, or use a GGUF file \
-(see README: `scripts/fetch-models.sh` gets SmolLM2-135M-Instruct).";
+config.json and value_head.pth (or v_head.summary.* tensors in the safetensors). Download a \
+checkpoint (e.g. AlphaMath-7B) with `huggingface-cli download REPO_ID --local-dir DIR`, or use a GGUF \
+file (see README: `scripts/fetch-models.sh` gets SmolLM2-135M-Instruct).";
 
 /// What a GGUF file must contain, and where to get one.
 pub(crate) const GGUF_HINT: &str = "expected a GGUF v2/v3 file of architecture llama (or qwen2) with \
