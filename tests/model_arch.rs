@@ -12,6 +12,7 @@ use tiny::*;
 const PROMPT: &str = "Question: 3 + 5 = ?\nStep 1: add the numbers.\nStep 2:";
 const CHILD: &str = "Question: 3 + 5 = ?\nStep 1: add the numbers.\nStep 2: 3 + 5 = 8.\nStep 3:";
 
+/// HF folders of each family and GGUF files (f32 and Q8_0 weights, llama and qwen2 layouts).
 fn families() -> Vec<(&'static str, tempfile::TempDir, std::path::PathBuf)> {
     let mut out = Vec::new();
     for family in ["llama", "qwen2", "mistral"] {
@@ -19,15 +20,25 @@ fn families() -> Vec<(&'static str, tempfile::TempDir, std::path::PathBuf)> {
         let path = write_hf(dir.path(), family, 11, None);
         out.push((family, dir, path));
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tiny.gguf");
-    write_gguf(&path, 11, GgmlDType::F32);
-    out.push(("gguf-llama", dir, path));
+    for (name, arch, dtype) in [
+        ("gguf-llama", "llama", GgmlDType::F32),
+        ("gguf-llama-q8", "llama", GgmlDType::Q8_0),
+        ("gguf-qwen2", "qwen2", GgmlDType::F32),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        write_gguf_arch(&path, 11, dtype, arch);
+        out.push((name, dir, path));
+    }
     out
 }
 
+/// Quantized GGUF weights run through candle's quantized kernels only (`dense_prefill` off):
+/// those quantize activations per row, so results do not depend on how rows are grouped.
 fn load(path: &std::path::Path, cache_bytes: usize) -> CandleModel {
-    CandleModel::load(path, ModelOptions { kv_cache_bytes: cache_bytes, ..ModelOptions::default() }).unwrap()
+    let opts =
+        ModelOptions { kv_cache_bytes: cache_bytes, dense_prefill: Some(false), ..ModelOptions::default() };
+    CandleModel::load(path, opts).unwrap()
 }
 
 /// Logits `(t, vocab)` of every position of `tokens`, fed in chunks of `chunk`.
@@ -138,4 +149,48 @@ fn the_cache_stays_within_its_budget_and_evicts_least_recently_used() {
     assert_eq!(recent.reused, recent.tokens - 1);
     let old = model.prompt_state("0 distinct prompt number 0 with some padding text").unwrap();
     assert!(old.reused <= 1, "reused {}", old.reused);
+}
+
+#[test]
+fn sharded_checkpoints_load_like_single_files_and_name_a_missing_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let single = write_hf(&dir.path().join("single"), "qwen2", 17, None);
+    let sharded = write_hf(&dir.path().join("sharded"), "qwen2", 17, None);
+    std::fs::remove_file(sharded.join("model.safetensors")).unwrap();
+    let tensors = hf_tensors("qwen2", 17);
+    let mut names: Vec<&String> = tensors.keys().collect();
+    names.sort();
+    let (first, second) = names.split_at(names.len() / 2);
+    let mut map = serde_json::Map::new();
+    for (file, part) in
+        [("model-00001-of-00002.safetensors", first), ("model-00002-of-00002.safetensors", second)]
+    {
+        let shard: std::collections::HashMap<String, candle_core::Tensor> =
+            part.iter().map(|n| ((*n).clone(), tensors[*n].clone())).collect();
+        candle_core::safetensors::save(&shard, sharded.join(file)).unwrap();
+        for n in part {
+            map.insert((*n).clone(), serde_json::json!(file));
+        }
+    }
+    let index = serde_json::json!({"metadata": {}, "weight_map": map});
+    std::fs::write(sharded.join("model.safetensors.index.json"), index.to_string()).unwrap();
+    let a = load(&single, 0).prompt_state(PROMPT).unwrap().logits;
+    let b = load(&sharded, 0).prompt_state(PROMPT).unwrap().logits;
+    assert_eq!(a, b);
+    std::fs::remove_file(sharded.join("model-00002-of-00002.safetensors")).unwrap();
+    let e = CandleModel::load(&sharded, ModelOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("model-00002-of-00002.safetensors") && e.contains("missing"), "{e}");
+}
+
+#[test]
+fn dense_prefill_of_quantized_weights_stays_close_to_the_quantized_kernels() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q8.gguf");
+    write_gguf_arch(&path, 5, GgmlDType::Q8_0, "llama");
+    let quantized = load(&path, 0).prompt_state(CHILD).unwrap().logits;
+    let opts = ModelOptions { kv_cache_bytes: 0, dense_prefill: Some(true), ..ModelOptions::default() };
+    let dense = CandleModel::load(&path, opts).unwrap().prompt_state(CHILD).unwrap().logits;
+    let d = max_diff(&quantized, &dense);
+    // f32 activations instead of 8-bit ones: a small difference, not none.
+    assert!(d > 0.0 && d < 0.25, "max |Δlogit| {d}");
 }

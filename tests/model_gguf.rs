@@ -42,6 +42,53 @@ fn tokenizer_is_rebuilt_from_gguf_metadata() {
 }
 
 #[test]
+fn sentencepiece_tokenizers_are_rebuilt_with_merges_from_scores_and_byte_fallback() {
+    use candle_core::quantized::gguf_file::{Value, VersionedMagic};
+    let mut tokens: Vec<String> = vec!["<unk>".into(), "<s>".into(), "</s>".into()];
+    let mut types = vec![2, 3, 3];
+    let mut scores = vec![0.0f32; 3];
+    for b in 0..=255u8 {
+        tokens.push(format!("<0x{b:02X}>"));
+        types.push(6);
+        scores.push(0.0);
+    }
+    for (piece, score) in [("▁", -1.0), ("a", -2.0), ("b", -2.0), ("c", -2.0), ("ab", -3.0), ("▁ab", -4.0)]
+    {
+        tokens.push(piece.into());
+        types.push(1);
+        scores.push(score);
+    }
+    let arr = |v: Vec<Value>| Value::Array(v);
+    let metadata = [
+        ("tokenizer.ggml.model", Value::String("llama".into())),
+        ("tokenizer.ggml.tokens", arr(tokens.iter().map(|t| Value::String(t.clone())).collect())),
+        ("tokenizer.ggml.token_type", arr(types.iter().map(|&t| Value::I32(t)).collect())),
+        ("tokenizer.ggml.scores", arr(scores.iter().map(|&s| Value::F32(s)).collect())),
+        ("tokenizer.ggml.bos_token_id", Value::U32(1)),
+        ("tokenizer.ggml.eos_token_id", Value::U32(2)),
+        ("tokenizer.ggml.unknown_token_id", Value::U32(0)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let content = Content {
+        magic: VersionedMagic::GgufV3,
+        metadata,
+        tensor_infos: Default::default(),
+        tensor_data_offset: 0,
+    };
+    let tok = arbor::model::tokenizer_from_gguf(&content).unwrap();
+    let enc = tok.inner().encode("ab abc", true).unwrap();
+    // BOS (llama default), a space prefix, merges by score, then byte fallback for nothing here.
+    assert_eq!(enc.get_tokens(), ["<s>", "▁ab", "▁ab", "c"]);
+    for s in ["ab abc", "cab  a", "é ∑"] {
+        assert_eq!(tok.decode(&tok.encode(s).unwrap()).unwrap(), s, "{s:?}");
+    }
+    let bytes = tok.inner().encode("é", false).unwrap();
+    assert_eq!(bytes.get_tokens(), ["▁", "<0xC3>", "<0xA9>"], "unknown characters fall back to bytes");
+}
+
+#[test]
 fn q4_1_weights_are_requantized_to_q8_0_and_stay_close() {
     let dir = tempfile::tempdir().unwrap();
     let f32_path = dir.path().join("f32.gguf");

@@ -247,8 +247,13 @@ impl Pickle {
 /// A tiny llama GGUF with a gpt2-style tokenizer in its metadata; projection tensors in `dtype`
 /// (norms stay F32, as in real files).
 pub fn write_gguf(path: &Path, seed: u64, dtype: GgmlDType) {
+    write_gguf_arch(path, seed, dtype, "llama");
+}
+
+/// Like [`write_gguf`] for `arch` `llama` or `qwen2` (biases on q/k/v, NeoX rotary layout).
+pub fn write_gguf_arch(path: &Path, seed: u64, dtype: GgmlDType, arch: &str) {
     let hd = HIDDEN / HEADS;
-    let hf = hf_tensors("llama", seed);
+    let hf = hf_tensors(arch, seed);
     let q = |name: &str, t: &Tensor, dt: GgmlDType| (name.to_string(), QTensor::quantize(t, dt).unwrap());
     let mut tensors = vec![
         q("token_embd.weight", &hf["model.embed_tokens.weight"], dtype),
@@ -267,6 +272,15 @@ pub fn write_gguf(path: &Path, seed: u64, dtype: GgmlDType) {
         tensors.push(q(&g("ffn_gate.weight"), h("mlp.gate_proj.weight"), dtype));
         tensors.push(q(&g("ffn_up.weight"), h("mlp.up_proj.weight"), dtype));
         tensors.push(q(&g("ffn_down.weight"), h("mlp.down_proj.weight"), dtype));
+        if arch == "qwen2" {
+            for x in ["q", "k", "v"] {
+                tensors.push(q(
+                    &g(&format!("attn_{x}.bias")),
+                    h(&format!("self_attn.{x}_proj.bias")),
+                    GgmlDType::F32,
+                ));
+            }
+        }
     }
     let chars = byte_chars();
     let mut tokens: Vec<Value> = chars.iter().map(|c| Value::String(c.to_string())).collect();
@@ -281,28 +295,28 @@ pub fn write_gguf(path: &Path, seed: u64, dtype: GgmlDType) {
         tokens.push(Value::String(m.to_string()));
         types.push(Value::I32(1));
     }
-    let md: Vec<(&str, Value)> = vec![
-        ("general.architecture", Value::String("llama".into())),
-        ("llama.embedding_length", Value::U32(HIDDEN as u32)),
-        ("llama.block_count", Value::U32(LAYERS as u32)),
-        ("llama.feed_forward_length", Value::U32(FFN as u32)),
-        ("llama.attention.head_count", Value::U32(HEADS as u32)),
-        ("llama.attention.head_count_kv", Value::U32(KV_HEADS as u32)),
-        ("llama.rope.dimension_count", Value::U32(hd as u32)),
-        ("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-5)),
-        ("llama.rope.freq_base", Value::F32(10000.0)),
-        ("llama.context_length", Value::U32(CONTEXT as u32)),
-        ("tokenizer.ggml.model", Value::String("gpt2".into())),
-        ("tokenizer.ggml.pre", Value::String("smollm".into())),
-        ("tokenizer.ggml.tokens", Value::Array(tokens)),
-        ("tokenizer.ggml.token_type", Value::Array(types)),
-        ("tokenizer.ggml.merges", Value::Array(merges)),
-        ("tokenizer.ggml.bos_token_id", Value::U32(256)),
-        ("tokenizer.ggml.eos_token_id", Value::U32(257)),
-        ("tokenizer.ggml.add_bos_token", Value::Bool(false)),
+    let key = |k: &str| format!("{arch}.{k}");
+    let md: Vec<(String, Value)> = vec![
+        ("general.architecture".into(), Value::String(arch.into())),
+        (key("embedding_length"), Value::U32(HIDDEN as u32)),
+        (key("block_count"), Value::U32(LAYERS as u32)),
+        (key("feed_forward_length"), Value::U32(FFN as u32)),
+        (key("attention.head_count"), Value::U32(HEADS as u32)),
+        (key("attention.head_count_kv"), Value::U32(KV_HEADS as u32)),
+        (key("rope.dimension_count"), Value::U32(hd as u32)),
+        (key("attention.layer_norm_rms_epsilon"), Value::F32(1e-5)),
+        (key("rope.freq_base"), Value::F32(10000.0)),
+        (key("context_length"), Value::U32(CONTEXT as u32)),
+        ("tokenizer.ggml.model".into(), Value::String("gpt2".into())),
+        ("tokenizer.ggml.pre".into(), Value::String("smollm".into())),
+        ("tokenizer.ggml.tokens".into(), Value::Array(tokens)),
+        ("tokenizer.ggml.token_type".into(), Value::Array(types)),
+        ("tokenizer.ggml.merges".into(), Value::Array(merges)),
+        ("tokenizer.ggml.bos_token_id".into(), Value::U32(256)),
+        ("tokenizer.ggml.eos_token_id".into(), Value::U32(257)),
+        ("tokenizer.ggml.add_bos_token".into(), Value::Bool(false)),
     ];
-
-    let md_refs: Vec<(&str, &Value)> = md.iter().map(|(k, v)| (*k, v)).collect();
+    let md_refs: Vec<(&str, &Value)> = md.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let t_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut f = std::fs::File::create(path).unwrap();
     candle_core::quantized::gguf_file::write(&mut f, &md_refs, &t_refs).unwrap();
