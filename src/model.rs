@@ -20,15 +20,19 @@
 //! * [`ValueModel::value`] scores a batch of states; `None` again means "does not fit".
 //! * Given the same requests and seeds a backend returns the same candidates: every candidate
 //!   draws from its own random stream derived from `(seed, candidate index)`, so results do not
-//!   depend on how requests are batched. (Remote servers are as deterministic as they are.)
+//!   depend on how requests are batched, up to float rounding in the batched matmuls (tests
+//!   check token-for-token equality on tiny models). Remote servers are as deterministic as
+//!   they are.
 //!
 //! # Backends
 //!
 //! * [`CandleModel`]: local inference with arbor's own transformer forward (llama family,
 //!   qwen2, mistral) from an HF checkpoint folder or a GGUF file, with the AlphaMath value head
 //!   and a tree-aware prefix KV cache ([`PrefixCache`]): expanding a node re-encodes only the
-//!   part of its prompt not already cached for its parent (or its own sampled step), and the
-//!   `n` samples of a node decode together in one batched forward.
+//!   part of its prompt not already cached for its parent (or its own sampled step). The `n`
+//!   samples of a node, and those of the other requests of the same call (left-padded to a
+//!   common length, up to [`ModelOptions::max_batch_rows`] rows), decode together in one
+//!   batched forward per token. Results do not depend on that grouping beyond float rounding.
 //! * [`HttpPolicy`]: an OpenAI-compatible `/v1/completions` client (vLLM, SGLang, llama.cpp's
 //!   server, mistral.rs, `arbor serve`) with retries, timeouts, a concurrency limit and several
 //!   endpoints; values come from the same response (`arbor serve`), a value endpoint, or a local

@@ -194,3 +194,33 @@ fn dense_prefill_of_quantized_weights_stays_close_to_the_quantized_kernels() {
     // f32 activations instead of 8-bit ones: a small difference, not none.
     assert!(d > 0.0 && d < 0.25, "max |Δlogit| {d}");
 }
+
+#[test]
+fn requests_of_different_lengths_decode_together_like_alone() {
+    for (family, _dir, path) in families() {
+        let mut reqs = Vec::new();
+        for (i, prompt) in ["Hi", PROMPT, CHILD, "Question: 12 / 4 = ?"].iter().enumerate() {
+            let mut r = GenRequest::new(*prompt, 1 + i % 3, 14, 100 + i as u64);
+            r.temperature = if i == 1 { 0.0 } else { 0.9 };
+            r.stop = vec!["\n".into()];
+            reqs.push(r);
+        }
+        let mut together = load(&path, 0);
+        let batched = together.generate(&reqs).unwrap();
+        let opts = ModelOptions {
+            kv_cache_bytes: 0,
+            dense_prefill: Some(false),
+            max_batch_rows: 1,
+            ..ModelOptions::default()
+        };
+        let mut apart = CandleModel::load(&path, opts).unwrap();
+        let alone = apart.generate(&reqs).unwrap();
+        for (i, (a, b)) in batched.iter().zip(&alone).enumerate() {
+            assert_eq!(a.candidates.len(), reqs[i].n);
+            for (x, y) in a.candidates.iter().zip(&b.candidates) {
+                assert_eq!((&x.token_ids, x.finish), (&y.token_ids, y.finish), "{family}, request {i}");
+                assert!((x.logprob_sum - y.logprob_sum).abs() < 1e-3, "{family}, request {i}");
+            }
+        }
+    }
+}

@@ -14,8 +14,8 @@ use super::stop::StopMatcher;
 use super::text_stream::TextStream;
 use super::transformer::{last_position, to_f32_vec};
 use super::{
-    ArchConfig, Candidate, DeviceChoice, Error, Finish, GenRequest, GenResponse, Policy, PrefixCache,
-    Tokenizer, Transformer, ValueHead, ValueModel, tokenizer_from_gguf,
+    ArchConfig, Candidate, DeviceChoice, Error, Finish, GenRequest, GenResponse, KvBuffer, Policy,
+    PrefixCache, Tokenizer, Transformer, ValueHead, ValueModel, tokenizer_from_gguf,
 };
 
 /// How to load and run a local model.
@@ -40,6 +40,8 @@ pub struct ModelOptions {
     pub context_len: Option<usize>,
     /// Prompt tokens per prefill forward (bounds the attention matrix).
     pub prefill_chunk: usize,
+    /// Samples decoded together at most (whole requests are grouped up to this many rows).
+    pub max_batch_rows: usize,
     /// GGUF: keep an f32 copy of the quantized weights for prefill (about 4x faster prefill
     /// for 4 bytes per parameter of memory). `None`: on for files up to 1 GiB.
     pub dense_prefill: Option<bool>,
@@ -57,6 +59,7 @@ impl Default for ModelOptions {
             context_len: None,
             prefill_chunk: 512,
             dense_prefill: None,
+            max_batch_rows: 64,
         }
     }
 }
@@ -280,74 +283,130 @@ impl CandleModel {
         self.stats.prompt_tokens += tokens.len() as u64;
         self.stats.prompt_tokens_reused += hit.reused as u64;
         self.stats.prompt_tokens_encoded += (tokens.len() - hit.reused) as u64;
-        self.cache.insert(tokens, &hit, &kv, 0)?;
+        self.cache.insert(tokens, &hit, &kv, 0, 0)?;
         Ok((kv, hit, last))
     }
 
-    fn generate_one(&mut self, req: &GenRequest) -> Result<GenResponse, Error> {
-        let prompt = self.encode_prompt(&req.prompt)?;
-        let prompt_tokens = prompt.len();
-        if prompt_tokens + req.max_tokens > self.context_len() {
-            // The reference's "prompt too long": no candidates, no value, not an error.
-            return Ok(GenResponse { candidates: Vec::new(), value: None, prompt_tokens });
+    /// Prefills every request (reusing the cache), then decodes the samples of several
+    /// requests together: rows of different prompt lengths are left-padded in one KV buffer.
+    fn generate_all(&mut self, requests: &[GenRequest]) -> Result<Vec<GenResponse>, Error> {
+        let mut responses = Vec::with_capacity(requests.len());
+        let mut jobs = Vec::new();
+        for (index, req) in requests.iter().enumerate() {
+            let prompt = self.encode_prompt(&req.prompt)?;
+            let prompt_tokens = prompt.len();
+            if prompt_tokens + req.max_tokens > self.context_len() {
+                // The reference's "prompt too long": no candidates, no value, not an error.
+                responses.push(GenResponse { candidates: Vec::new(), value: None, prompt_tokens });
+                continue;
+            }
+            let (kv, _, last) = self.prefill(&prompt, 0)?;
+            let value = if req.want_value { self.value_of(&last)? } else { None };
+            responses.push(GenResponse { candidates: Vec::new(), value, prompt_tokens });
+            if req.n > 0 && req.max_tokens > 0 {
+                let first_logits = to_f32_vec(&self.net.logits(&last)?)?;
+                jobs.push(Job { index, prompt, kv, first_logits });
+            }
         }
-        let (kv1, _, last) = self.prefill(&prompt, 0)?;
-        let value = if req.want_value { self.value_of(&last)? } else { None };
-        if req.n == 0 || req.max_tokens == 0 {
-            return Ok(GenResponse { candidates: Vec::new(), value, prompt_tokens });
+        let max_rows = self.opts.max_batch_rows.max(1);
+        let mut rest: &[Job] = &jobs;
+        while !rest.is_empty() {
+            // As many whole requests as fit the row budget (at least one).
+            let mut rows = 0;
+            let take = rest
+                .iter()
+                .take_while(|j| {
+                    rows += requests[j.index].n;
+                    rows <= max_rows
+                })
+                .count()
+                .max(1);
+            let (group, tail) = rest.split_at(take);
+            for (job, candidates) in group.iter().zip(self.decode(group, requests)?) {
+                responses[job.index].candidates = candidates;
+            }
+            rest = tail;
         }
-        let first_logits = to_f32_vec(&self.net.logits(&last)?)?;
-        let mut kv = kv1.fork_rows(req.n, prompt_tokens + req.max_tokens.min(256))?;
-        drop(kv1);
+        Ok(responses)
+    }
 
-        let params = SampleParams { temperature: req.temperature, top_p: req.top_p, top_k: req.top_k };
-        let stops = StopMatcher::new(&req.stop);
-        let mut samples: Vec<Sample> =
-            (0..req.n).map(|i| Sample::new(Rng::for_candidate(req.seed, i))).collect();
-        // Rows of the batch, by sample index; finished samples leave.
-        let mut active: Vec<usize> = (0..req.n).collect();
-        let mut rows_logits: Vec<Vec<f32>> = vec![first_logits; req.n];
+    /// Samples the candidates of `jobs` in one batch; returns them per job.
+    fn decode(&mut self, jobs: &[Job], requests: &[GenRequest]) -> Result<Vec<Vec<Candidate>>, Error> {
+        let len = jobs.iter().map(|j| j.prompt.len()).max().unwrap_or(0);
+        let room = jobs.iter().map(|j| requests[j.index].max_tokens.min(256)).max().unwrap_or(1);
+        let parts = jobs
+            .iter()
+            .map(|j| j.kv.fork_rows_padded(requests[j.index].n, len, len + room))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let mut kv = KvBuffer::stack(parts)?;
+        // One row per candidate, in job order.
+        let rows: Vec<(usize, usize)> = jobs
+            .iter()
+            .enumerate()
+            .flat_map(|(j, job)| (0..requests[job.index].n).map(move |c| (j, c)))
+            .collect();
+        let params: Vec<SampleParams> = jobs
+            .iter()
+            .map(|j| {
+                let r = &requests[j.index];
+                SampleParams { temperature: r.temperature, top_p: r.top_p, top_k: r.top_k }
+            })
+            .collect();
+        let stops: Vec<StopMatcher> =
+            jobs.iter().map(|j| StopMatcher::new(&requests[j.index].stop)).collect();
+        let mut samples: Vec<Sample> = rows
+            .iter()
+            .map(|&(j, c)| Sample::new(Rng::for_candidate(requests[jobs[j].index].seed, c)))
+            .collect();
+        // Rows still in the batch (by row id); finished samples leave.
+        let mut active: Vec<usize> = (0..rows.len()).collect();
+        let mut rows_logits: Vec<Vec<f32>> =
+            rows.iter().map(|&(j, _)| jobs[j].first_logits.clone()).collect();
         loop {
             let mut still = Vec::with_capacity(active.len());
-            let mut keep_rows = Vec::with_capacity(active.len());
-            for (row, &s) in active.iter().enumerate() {
-                let sample = &mut samples[s];
-                sample.step(&rows_logits[row], params, &self.tokenizer, &stops, req.max_tokens)?;
-                if sample.finish.is_some() {
-                    if self.opts.cache_samples {
-                        self.cache_sample(&prompt, sample, &kv, row)?;
-                    }
-                } else {
-                    still.push(s);
-                    keep_rows.push(row);
+            let mut keep = Vec::with_capacity(active.len());
+            for (at, &row) in active.iter().enumerate() {
+                let j = rows[row].0;
+                let max_tokens = requests[jobs[j].index].max_tokens;
+                let sample = &mut samples[row];
+                sample.step(&rows_logits[at], params[j], &self.tokenizer, &stops[j], max_tokens)?;
+                if sample.finish.is_none() {
+                    still.push(row);
+                    keep.push(at);
+                } else if self.opts.cache_samples {
+                    let pad = len - jobs[j].prompt.len();
+                    self.cache_sample(&jobs[j].prompt, &samples[row], &kv, at, pad)?;
                 }
             }
             if still.is_empty() {
                 break;
             }
-            kv.keep_rows(&keep_rows)?;
+            kv.keep_rows(&keep)?;
             active = still;
-            let feed: Vec<Vec<u32>> = active.iter().map(|&s| vec![samples[s].last_token()]).collect();
-            let hidden = self.net.forward(&feed, &mut kv)?;
-            let logits = self.net.logits(&hidden.squeeze(1)?)?;
-            rows_logits = logits.to_vec2::<f32>()?;
+            let feed: Vec<Vec<u32>> = active.iter().map(|&r| vec![samples[r].last_token()]).collect();
+            // The fed token's position in its own sequence.
+            let positions: Vec<usize> =
+                active.iter().map(|&r| jobs[rows[r].0].prompt.len() + samples[r].tokens.len() - 1).collect();
+            let hidden = self.net.forward_ragged(&feed, &positions, &mut kv)?;
+            rows_logits = self.net.logits(&hidden.squeeze(1)?)?.to_vec2::<f32>()?;
         }
         self.stats.generated_tokens += samples.iter().map(|s| s.tokens.len() as u64).sum::<u64>();
-        let candidates = samples
-            .into_iter()
-            .map(|s| s.into_candidate(&self.tokenizer, &stops))
-            .collect::<Result<_, _>>()?;
-        Ok(GenResponse { candidates, value, prompt_tokens })
+        let mut out: Vec<Vec<Candidate>> = jobs.iter().map(|_| Vec::new()).collect();
+        for (&(j, _), sample) in rows.iter().zip(samples) {
+            out[j].push(sample.into_candidate(&self.tokenizer, &stops[j])?);
+        }
+        Ok(out)
     }
 
     /// Caches prompt + the sample's tokens whose keys/values are in the batch (all but the last
-    /// sampled token, which was never fed).
+    /// sampled token, which was never fed); the row's sequence starts at slot `pad`.
     fn cache_sample(
         &mut self,
         prompt: &[u32],
         sample: &Sample,
-        kv: &super::KvBuffer,
+        kv: &KvBuffer,
         row: usize,
+        pad: usize,
     ) -> Result<(), Error> {
         let fed = sample.tokens.len().saturating_sub(1);
         if fed == 0 {
@@ -357,9 +416,17 @@ impl CandleModel {
         seq.extend_from_slice(prompt);
         seq.extend_from_slice(&sample.tokens[..fed]);
         let base = self.cache.lookup(&seq, prompt.len());
-        self.cache.insert(&seq, &base, kv, row)?;
+        self.cache.insert(&seq, &base, kv, row, pad)?;
         Ok(())
     }
+}
+
+/// A prefilled request waiting for its samples.
+struct Job {
+    index: usize,
+    prompt: Vec<u32>,
+    kv: KvBuffer,
+    first_logits: Vec<f32>,
 }
 
 /// One candidate being decoded.
@@ -471,7 +538,7 @@ fn find_value_head(
 
 impl Policy for CandleModel {
     fn generate(&mut self, requests: &[GenRequest]) -> Result<Vec<GenResponse>, Error> {
-        requests.iter().map(|r| self.generate_one(r)).collect()
+        self.generate_all(requests)
     }
 }
 

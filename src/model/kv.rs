@@ -130,6 +130,56 @@ impl KvBuffer {
         Ok(KvBuffer { layers, batch, capacity, len: self.len })
     }
 
+    /// A buffer of `batch` copies of row 0 of `self`, right-aligned at `len` slots (the first
+    /// `len - self.len()` slots are padding), with room for `capacity`.
+    pub(crate) fn fork_rows_padded(
+        &self,
+        batch: usize,
+        len: usize,
+        capacity: usize,
+    ) -> candle_core::Result<KvBuffer> {
+        let (_, h, _, d) = self.layers[0].0.dims4()?;
+        let capacity = capacity.max(len).max(1);
+        let pad = len.saturating_sub(self.len);
+        let layers = self
+            .layers
+            .iter()
+            .map(|(k, v)| {
+                let fork = |t: &Tensor| -> candle_core::Result<Tensor> {
+                    let out = Tensor::zeros((batch, h, capacity, d), t.dtype(), t.device())?;
+                    if self.len > 0 {
+                        let row = t.i(0..1)?.narrow(2, 0, self.len)?;
+                        out.slice_set(&row.broadcast_as((batch, h, self.len, d))?.contiguous()?, 2, pad)?;
+                    }
+                    Ok(out)
+                };
+                Ok((fork(k)?, fork(v)?))
+            })
+            .collect::<candle_core::Result<_>>()?;
+        Ok(KvBuffer { layers, batch, capacity, len: len.max(self.len) })
+    }
+
+    /// Stacks buffers of equal length and capacity along the batch.
+    pub(crate) fn stack(mut parts: Vec<KvBuffer>) -> candle_core::Result<KvBuffer> {
+        let Some(first) = parts.first() else { candle_core::bail!("no buffers to stack") };
+        let (len, capacity) = (first.len, first.capacity);
+        if parts.iter().any(|p| p.len != len || p.capacity != capacity) {
+            candle_core::bail!("stacked buffers must share length and capacity");
+        }
+        if parts.len() == 1 {
+            return Ok(parts.remove(0));
+        }
+        let batch = parts.iter().map(|p| p.batch).sum();
+        let layers = (0..first.layers.len())
+            .map(|l| {
+                let ks: Vec<&Tensor> = parts.iter().map(|p| &p.layers[l].0).collect();
+                let vs: Vec<&Tensor> = parts.iter().map(|p| &p.layers[l].1).collect();
+                Ok((Tensor::cat(&ks, 0)?, Tensor::cat(&vs, 0)?))
+            })
+            .collect::<candle_core::Result<_>>()?;
+        Ok(KvBuffer { layers, batch, capacity, len })
+    }
+
     /// Keeps only `rows` (in that order): finished samples leave the batch.
     pub(crate) fn keep_rows(&mut self, rows: &[usize]) -> candle_core::Result<()> {
         if rows.len() == self.batch && rows.iter().enumerate().all(|(i, &r)| i == r) {

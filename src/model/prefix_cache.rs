@@ -125,16 +125,18 @@ impl PrefixCache {
         Ok(())
     }
 
-    /// Caches `tokens`, whose keys/values are in row `row` of `kv`; `base` is the hit the
-    /// sequence was built on (its segments are shared, not copied).
+    /// Caches `tokens`, whose keys/values are in row `row` of `kv` from slot `offset` on (the
+    /// row's left padding); `base` is the hit the sequence was built on (its segments are
+    /// shared, not copied).
     pub(crate) fn insert(
         &mut self,
         tokens: &[u32],
         base: &Hit,
         kv: &KvBuffer,
         row: usize,
+        offset: usize,
     ) -> candle_core::Result<()> {
-        if self.budget_bytes == 0 || tokens.is_empty() || kv.len() < tokens.len() {
+        if self.budget_bytes == 0 || tokens.is_empty() || kv.len() < offset + tokens.len() {
             return Ok(());
         }
         self.clock += 1;
@@ -146,7 +148,7 @@ impl PrefixCache {
             base.segments.iter().take_while(|s| s.start + s.len <= base.reused).cloned().collect();
         let cut = segments.last().map_or(0, |s| s.start + s.len);
         if cut < tokens.len() {
-            let kv = kv.row_range(row, cut, tokens.len())?;
+            let kv = kv.row_range(row, offset + cut, offset + tokens.len())?;
             let bytes =
                 kv.iter().map(|(k, v)| (k.elem_count() + v.elem_count()) * k.dtype().size_in_bytes()).sum();
             self.next_id += 1;

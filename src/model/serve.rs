@@ -2,7 +2,8 @@
 //! `/v1/values`, so one machine's model (and value head) serves searches run elsewhere.
 //!
 //! The model lives on one engine thread; HTTP handlers (tokio, axum) send it jobs over a channel
-//! and await the reply, so requests are answered one at a time in arrival order.
+//! and await the reply. Completion requests that arrive while the model is busy are answered
+//! together by one batched `generate` call.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +21,7 @@ use super::openai::{
     CONTEXT_EXCEEDED, Choice, CompletionRequest, CompletionResponse, ErrorBody, ErrorDetail, Logprobs, Usage,
     ValuesRequest, ValuesResponse,
 };
-use super::{CandleModel, Error, Finish, GenRequest, Policy, ValueModel};
+use super::{CandleModel, Error, Finish, GenRequest, GenResponse, Policy, ValueModel};
 
 /// Where and how to serve.
 #[derive(Debug, Clone)]
@@ -68,13 +69,32 @@ pub fn serve(model: CandleModel, opts: ServeOptions, ready: impl FnOnce(SocketAd
     })
 }
 
-/// The engine thread: owns the model, answers jobs in order.
+/// The engine thread: owns the model. Completion requests waiting together are answered by
+/// one `generate` call, so their samples decode in one batch.
 fn engine(mut model: CandleModel, rx: mpsc::Receiver<Job>) {
     let seeds = AtomicU64::new(0x5EED);
-    while let Ok(job) = rx.recv() {
+    let mut pending: Option<Job> = None;
+    loop {
+        let job = match pending.take() {
+            Some(job) => job,
+            None => match rx.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
         match job {
             Job::Complete(req, reply) => {
-                let _ = reply.send(complete(&mut model, *req, &seeds));
+                let mut batch = vec![(*req, reply)];
+                while let Ok(next) = rx.try_recv() {
+                    match next {
+                        Job::Complete(req, reply) => batch.push((*req, reply)),
+                        other => {
+                            pending = Some(other);
+                            break;
+                        }
+                    }
+                }
+                complete_batch(&mut model, batch, &seeds);
             }
             Job::Values(prompts, reply) => {
                 let result = match model.value(&prompts) {
@@ -88,14 +108,39 @@ fn engine(mut model: CandleModel, rx: mpsc::Receiver<Job>) {
     }
 }
 
-fn complete(
+fn complete_batch(
     model: &mut CandleModel,
-    req: CompletionRequest,
+    batch: Vec<(CompletionRequest, Reply<CompletionResponse>)>,
     seeds: &AtomicU64,
-) -> Result<CompletionResponse, (StatusCode, String)> {
-    let prompts = req.prompt.into_vec();
-    let stop = req.stop.map(|s| s.into_vec()).unwrap_or_default();
-    let requests: Vec<GenRequest> = prompts
+) {
+    let per_request: Vec<Vec<GenRequest>> = batch.iter().map(|(req, _)| gen_requests(req, seeds)).collect();
+    let all: Vec<GenRequest> = per_request.iter().flatten().cloned().collect();
+    match model.generate(&all) {
+        Ok(responses) => {
+            let mut responses = responses.into_iter();
+            for ((req, reply), reqs) in batch.into_iter().zip(&per_request) {
+                let mine: Vec<GenResponse> = responses.by_ref().take(reqs.len()).collect();
+                let _ = reply.send(completion_response(model, req, mine, seeds));
+            }
+        }
+        Err(e) => {
+            let status = match e {
+                Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let message = e.to_string();
+            for (_, reply) in batch {
+                let _ = reply.send(Err((status, message.clone())));
+            }
+        }
+    }
+}
+
+fn gen_requests(req: &CompletionRequest, seeds: &AtomicU64) -> Vec<GenRequest> {
+    let stop = req.stop.clone().map(|s| s.into_vec()).unwrap_or_default();
+    req.prompt
+        .clone()
+        .into_vec()
         .into_iter()
         .map(|prompt| GenRequest {
             prompt,
@@ -108,11 +153,15 @@ fn complete(
             seed: req.seed.unwrap_or_else(|| seeds.fetch_add(1, Ordering::Relaxed)),
             want_value: true,
         })
-        .collect();
-    let responses = model.generate(&requests).map_err(|e| match e {
-        Error::InvalidRequest(m) => (StatusCode::BAD_REQUEST, m),
-        e => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    })?;
+        .collect()
+}
+
+fn completion_response(
+    model: &CandleModel,
+    req: CompletionRequest,
+    responses: Vec<GenResponse>,
+    seeds: &AtomicU64,
+) -> Result<CompletionResponse, (StatusCode, String)> {
     if req.n > 0 && responses.iter().any(|r| r.candidates.is_empty()) {
         let ctx = model.context_len();
         return Err((

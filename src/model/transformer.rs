@@ -281,6 +281,27 @@ impl Transformer {
     /// Runs `tokens` (`batch x t`, every row at positions `kv.len()..kv.len() + t`) and returns
     /// the final-norm hidden states `(batch, t, hidden)`; the buffer grows by `t`.
     pub fn forward(&self, tokens: &[Vec<u32>], kv: &mut KvBuffer) -> Result<Tensor, Error> {
+        self.forward_rows(tokens, None, kv)
+    }
+
+    /// Like [`Transformer::forward`] for rows of different lengths, left-padded in the buffer:
+    /// row `i` continues at position `positions[i]` (at most `kv.len()`), so its first
+    /// `kv.len() - positions[i]` slots are padding that attention masks out.
+    pub fn forward_ragged(
+        &self,
+        tokens: &[Vec<u32>],
+        positions: &[usize],
+        kv: &mut KvBuffer,
+    ) -> Result<Tensor, Error> {
+        self.forward_rows(tokens, Some(positions), kv)
+    }
+
+    fn forward_rows(
+        &self,
+        tokens: &[Vec<u32>],
+        positions: Option<&[usize]>,
+        kv: &mut KvBuffer,
+    ) -> Result<Tensor, Error> {
         let b = tokens.len();
         let t = tokens.first().map_or(0, Vec::len);
         if b != kv.batch() || t == 0 || tokens.iter().any(|r| r.len() != t) {
@@ -289,24 +310,40 @@ impl Transformer {
                 kv.batch()
             )));
         }
-        let pos = kv.len();
-        if pos + t > self.cos.dim(0)? {
+        let slot = kv.len();
+        // Per-row positions only when some row is padded.
+        let ragged = positions.filter(|p| p.iter().any(|&x| x != slot));
+        if let Some(p) = ragged
+            && (p.len() != b || p.iter().any(|&x| x > slot))
+        {
+            return Err(Error::InvalidRequest("one position per row, at most the buffer length".into()));
+        }
+        let max_pos = ragged.map_or(slot, |p| p.iter().copied().max().unwrap_or(slot));
+        if max_pos + t > self.cos.dim(0)? {
             return Err(Error::InvalidRequest(format!(
                 "position {} is beyond the context of {} tokens",
-                pos + t,
+                max_pos + t,
                 self.cos.dim(0)?
             )));
         }
-        kv.reserve(pos + t)?;
+        kv.reserve(slot + t)?;
         let flat: Vec<u32> = tokens.iter().flatten().copied().collect();
         let ids = Tensor::new(flat, &self.device)?;
         let mut x = self.embed.index_select(&ids, 0)?.reshape((b, t, self.cfg.hidden_size))?;
-        let cos = self.cos.narrow(0, pos, t)?;
-        let sin = self.sin.narrow(0, pos, t)?;
-        let mask = self.mask(pos, t)?;
+        let (cos, sin, mask) = match ragged {
+            None => (self.cos.narrow(0, slot, t)?, self.sin.narrow(0, slot, t)?, self.mask(slot, t)?),
+            Some(p) => {
+                let idx: Vec<u32> =
+                    p.iter().flat_map(|&start| (start..start + t).map(|i| i as u32)).collect();
+                let idx = Tensor::new(idx, &self.device)?;
+                let half = self.cfg.head_dim / 2;
+                let gather = |table: &Tensor| table.index_select(&idx, 0)?.reshape((b, t, half));
+                (gather(&self.cos)?, gather(&self.sin)?, Some(self.ragged_mask(slot, t, p)?))
+            }
+        };
         for (i, layer) in self.layers.iter().enumerate() {
             let h = rms_norm(&x, &layer.attn_norm, self.cfg.rms_norm_eps)?;
-            let h = self.attention(i, layer, &h, &cos, &sin, mask.as_ref(), kv, pos)?;
+            let h = self.attention(i, layer, &h, &cos, &sin, mask.as_ref(), kv, slot)?;
             x = (x + h)?;
             let h = rms_norm(&x, &layer.ffn_norm, self.cfg.rms_norm_eps)?;
             let gate_up = layer.gate_up.forward(&h)?;
@@ -315,7 +352,7 @@ impl Transformer {
             let h = layer.down.forward(&(gate * gate_up.narrow(2, ffn, ffn)?)?)?;
             x = (x + h)?;
         }
-        kv.set_len(pos + t);
+        kv.set_len(slot + t);
         Ok(rms_norm(&x, &self.norm, self.cfg.rms_norm_eps)?)
     }
 
@@ -388,6 +425,31 @@ impl Transformer {
             }
         }
         Ok(Some(Tensor::from_vec(data, (group * t, total), &self.device)?.to_dtype(self.dtype)?))
+    }
+}
+
+impl Transformer {
+    /// Additive mask `(b, 1, group * t, slot + t)` for left-padded rows: row `i`'s padding
+    /// slots `0..slot - positions[i]`, later slots (causal) and, with a sliding window, slots
+    /// too far back are hidden. Slot distance equals position distance within a row.
+    fn ragged_mask(&self, slot: usize, t: usize, positions: &[usize]) -> candle_core::Result<Tensor> {
+        let total = slot + t;
+        let group = self.cfg.num_heads / self.cfg.num_kv_heads;
+        let window = self.cfg.sliding_window;
+        let mut data = Vec::with_capacity(positions.len() * group * t * total);
+        for &p in positions {
+            let pad = slot - p;
+            for _ in 0..group {
+                for i in 0..t {
+                    let q = slot + i;
+                    data.extend((0..total).map(|j| {
+                        let hidden = j < pad || j > q || window.is_some_and(|w| q - j >= w);
+                        if hidden { f32::NEG_INFINITY } else { 0.0 }
+                    }));
+                }
+            }
+        }
+        Tensor::from_vec(data, (positions.len(), 1, group * t, total), &self.device)?.to_dtype(self.dtype)
     }
 }
 
