@@ -1,11 +1,14 @@
 //! The `arbor` command line: one file per subcommand under `cli/`.
 
 mod bench;
+mod bench_model;
 mod grade;
 mod inspect;
 mod interp;
+pub mod model_args;
 mod offline;
 mod score;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -27,6 +30,7 @@ enum Command {
     Bench(bench::Args),
     Interp(interp::Args),
     Grade(grade::Args),
+    Serve(serve::Args),
 }
 
 /// Runs the command line; errors are printed as `error: ...` with their causes.
@@ -39,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Interp(args) => interp::run(args),
         Command::Grade(args) => grade::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

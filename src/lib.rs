@@ -12,6 +12,7 @@ pub mod cli;
 pub mod engine;
 pub mod grade;
 pub mod interp;
+pub mod model;
 pub mod problems;
 pub mod search;
 pub mod store;

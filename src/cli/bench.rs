@@ -17,6 +17,9 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum What {
+    /// Model throughput: prefill and decode tokens/s (1 and 2 threads, 1 and 5 samples)
+    /// beside llama.cpp on the same GGUF, and the prefix cache's effect during MCTS.
+    Model(super::bench_model::Args),
     /// Tree-file store: index + open of a large file, time to the first tree, decode and
     /// encode throughput, random access.
     #[command(after_help = "Examples:\n  \
@@ -57,6 +60,7 @@ enum What {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.what {
+        What::Model(args) => return super::bench_model::run(args),
         What::Gen { out, trees, size, nodes, seed } => {
             let min_bytes = size.as_deref().map(bench::parse_size).transpose().map_err(anyhow::Error::msg)?;
             let (n, bytes) = generate(&out, trees, min_bytes.unwrap_or(0), nodes, seed)?;

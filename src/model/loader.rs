@@ -1,0 +1,85 @@
+//! `--model PATH|URL`: a checkpoint folder, a `.gguf` file, or OpenAI-compatible endpoints.
+
+use std::path::PathBuf;
+
+use super::{
+    CandleModel, Error, GenRequest, GenResponse, HttpOptions, HttpPolicy, ModelOptions, Policy, ValueModel,
+};
+
+/// What a `--model` argument names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSpec {
+    /// An HF checkpoint folder or a `.gguf` file.
+    Local(PathBuf),
+    /// One or more comma-separated `http(s)://` base URLs.
+    Remote(Vec<String>),
+}
+
+impl ModelSpec {
+    pub fn parse(spec: &str) -> Self {
+        let is_url = |s: &str| s.starts_with("http://") || s.starts_with("https://");
+        if is_url(spec.trim()) {
+            ModelSpec::Remote(
+                spec.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            )
+        } else {
+            ModelSpec::Local(PathBuf::from(spec))
+        }
+    }
+}
+
+/// A loaded backend of either kind.
+#[derive(Debug)]
+pub enum Backend {
+    Local(Box<CandleModel>),
+    Remote(Box<HttpPolicy>),
+}
+
+/// Opens `spec` with `local` options for a local model and `http` options (endpoints are
+/// replaced by the URLs of `spec`) for a remote one.
+pub fn open(spec: &str, local: ModelOptions, http: Option<HttpOptions>) -> Result<Backend, Error> {
+    match ModelSpec::parse(spec) {
+        ModelSpec::Local(path) => Ok(Backend::Local(Box::new(CandleModel::load(&path, local)?))),
+        ModelSpec::Remote(urls) => {
+            let mut opts = http.unwrap_or_else(|| HttpOptions::new(""));
+            opts.endpoints = urls;
+            Ok(Backend::Remote(Box::new(HttpPolicy::new(opts)?)))
+        }
+    }
+}
+
+impl Policy for Backend {
+    fn generate(&mut self, requests: &[GenRequest]) -> Result<Vec<GenResponse>, Error> {
+        match self {
+            Backend::Local(m) => m.generate(requests),
+            Backend::Remote(m) => m.generate(requests),
+        }
+    }
+}
+
+impl ValueModel for Backend {
+    fn value(&mut self, prompts: &[String]) -> Result<Vec<Option<f32>>, Error> {
+        match self {
+            Backend::Local(m) => m.value(prompts),
+            Backend::Remote(m) => m.value(prompts),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_are_paths_or_url_lists() {
+        assert_eq!(ModelSpec::parse("models/x.gguf"), ModelSpec::Local("models/x.gguf".into()));
+        assert_eq!(
+            ModelSpec::parse("http://a:1, https://b:2/v1"),
+            ModelSpec::Remote(vec!["http://a:1".into(), "https://b:2/v1".into()])
+        );
+        let e = open("/nonexistent/model", ModelOptions::default(), None).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/model") && e.contains("config.json"), "{e}");
+        let e = open("/nonexistent/m.gguf", ModelOptions::default(), None).unwrap_err().to_string();
+        assert!(e.contains("m.gguf") && e.contains("fetch-models.sh"), "{e}");
+    }
+}
