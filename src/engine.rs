@@ -1,8 +1,10 @@
 //! Running searches: the batching [`driver`] over the backends (model, interpreter, value).
 
+pub mod backends;
 pub mod driver;
 pub mod output;
 pub mod scripted;
+pub mod thread;
 
 /// Why a run could not go on.
 #[derive(Debug, thiserror::Error)]

@@ -25,11 +25,11 @@ pub struct CallCounts {
     pub value_requests: usize,
 }
 
-/// Runs searches together. Searches are identified by their index in the order they were
-/// added.
+/// Runs searches together. A search keeps the id [`Driver::add`] gave it until it is
+/// removed; ids are not reused.
 #[derive(Default)]
 pub struct Driver {
-    searches: Vec<Box<dyn Search>>,
+    searches: Vec<Option<Box<dyn Search>>>,
     pub counts: CallCounts,
 }
 
@@ -46,36 +46,66 @@ impl Driver {
         Driver::default()
     }
 
-    /// Adds a search; returns its index.
+    /// Adds a search; returns its id.
     pub fn add(&mut self, search: Box<dyn Search>) -> usize {
-        self.searches.push(search);
+        self.searches.push(Some(search));
         self.searches.len() - 1
     }
 
-    pub fn search(&self, index: usize) -> &dyn Search {
-        self.searches[index].as_ref()
+    /// The search with id `id`.
+    ///
+    /// # Panics
+    /// If there is no such search (never added, or removed): ids come from [`Driver::add`].
+    pub fn search(&self, id: usize) -> &dyn Search {
+        match &self.searches[id] {
+            Some(s) => s.as_ref(),
+            None => panic!("search {id} was removed"),
+        }
     }
 
-    pub fn search_mut(&mut self, index: usize) -> &mut dyn Search {
-        self.searches[index].as_mut()
+    /// The search with id `id`, mutably. Panics as [`Driver::search`].
+    pub fn search_mut(&mut self, id: usize) -> &mut dyn Search {
+        match &mut self.searches[id] {
+            Some(s) => s.as_mut(),
+            None => panic!("search {id} was removed"),
+        }
     }
 
+    /// Ids of the searches present, in the order they were added.
+    pub fn ids(&self) -> Vec<usize> {
+        (0..self.searches.len()).filter(|i| self.searches[*i].is_some()).collect()
+    }
+
+    /// Searches present.
     pub fn len(&self) -> usize {
-        self.searches.len()
+        self.searches.iter().filter(|s| s.is_some()).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.searches.is_empty()
+        self.len() == 0
     }
 
-    /// True when no search needs anything.
-    pub fn finished(&mut self) -> bool {
-        self.searches.iter_mut().all(|s| matches!(s.poll(), Need::Done))
+    /// Takes a search out; its id is not reused.
+    pub fn remove(&mut self, id: usize) -> Option<Box<dyn Search>> {
+        self.searches.get_mut(id).and_then(Option::take)
     }
 
-    /// Removes and returns the searches (for writing them out).
+    /// Ids of the searches that need nothing more.
+    pub fn done(&mut self) -> Vec<usize> {
+        let mut ids = Vec::new();
+        for (i, slot) in self.searches.iter_mut().enumerate() {
+            if let Some(s) = slot
+                && matches!(s.poll(), Need::Done)
+            {
+                ids.push(i);
+            }
+        }
+        ids
+    }
+
+    /// Removes and returns the searches present, in id order.
     pub fn into_searches(self) -> Vec<Box<dyn Search>> {
-        self.searches
+        self.searches.into_iter().flatten().collect()
     }
 
     /// One round: every search waiting for a generation gets it in one batched call, then
@@ -117,7 +147,8 @@ impl Driver {
         let mut generate = Vec::new();
         let mut execute = Vec::new();
         let mut value = Vec::new();
-        for (i, search) in self.searches.iter_mut().enumerate() {
+        for (i, slot) in self.searches.iter_mut().enumerate() {
+            let Some(search) = slot else { continue };
             match (stage, search.poll()) {
                 (Stage::Generate, Need::Generate(needs)) => {
                     spans.push((i, needs.len()));
@@ -144,8 +175,9 @@ impl Driver {
                 self.counts.generate_calls += 1;
                 self.counts.generate_requests += generate.len();
                 for (i, n) in spans {
-                    self.searches[i].answer_generate(results.by_ref().take(n).collect());
-                    on_events(i, self.searches[i].take_events());
+                    let search = self.search_mut(i);
+                    search.answer_generate(results.by_ref().take(n).collect());
+                    on_events(i, search.take_events());
                 }
             }
             Stage::Execute => {
@@ -154,8 +186,9 @@ impl Driver {
                 self.counts.execute_calls += 1;
                 self.counts.execute_requests += execute.len();
                 for (i, n) in spans {
-                    self.searches[i].answer_execute(results.by_ref().take(n).collect());
-                    on_events(i, self.searches[i].take_events());
+                    let search = self.search_mut(i);
+                    search.answer_execute(results.by_ref().take(n).collect());
+                    on_events(i, search.take_events());
                 }
             }
             Stage::Value => {
@@ -164,8 +197,9 @@ impl Driver {
                 self.counts.value_calls += 1;
                 self.counts.value_requests += value.len();
                 for (i, n) in spans {
-                    self.searches[i].answer_value(results.by_ref().take(n).collect());
-                    on_events(i, self.searches[i].take_events());
+                    let search = self.search_mut(i);
+                    search.answer_value(results.by_ref().take(n).collect());
+                    on_events(i, search.take_events());
                 }
             }
         }

@@ -303,6 +303,10 @@ impl Search for Mcts {
 
     fn finish_early(&mut self) {
         self.stopping = true;
+        // A generation asked for but not answered has changed nothing yet: drop it.
+        if matches!(self.phase, Phase::Generate { .. }) {
+            self.phase = Phase::Select;
+        }
     }
 
     fn extend(&mut self, iterations: usize) {
