@@ -8,7 +8,7 @@
 //! a caller blocked on events wakes up instead of hanging.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -158,10 +158,7 @@ impl EngineHandle {
 
     /// The next event, waiting up to `timeout`; `None` on timeout or when the engine is gone.
     pub fn next(&self, timeout: Duration) -> Option<Event> {
-        match self.events.recv_timeout(timeout) {
-            Ok(e) => Some(e),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.events.recv_timeout(timeout).ok()
     }
 
     /// True while the engine thread runs.
@@ -270,6 +267,7 @@ impl Engine {
                 self.settle();
             }
             Command::Start { problem, config } => {
+                let (problem, config) = (*problem, *config);
                 if let Err(e) = config.validate() {
                     self.emit(Event::Error { message: e.to_string() });
                     return true;
