@@ -117,7 +117,10 @@ fn pause_resume_cancel_and_configure() {
     let (engine, _) = start(15);
     let mut mirror = Tree::new();
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Loaded { .. }));
-    engine.send(Command::Start { problem: Box::new(ProblemSpec::from_question("q", Some("42"))), config: Box::new(config()) });
+    engine.send(Command::Start {
+        problem: Box::new(ProblemSpec::from_question("q", Some("42"))),
+        config: Box::new(config()),
+    });
     engine.send(Command::RunToEnd);
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Progress(p) if p.rounds >= 2));
     engine.send(Command::Pause);
@@ -161,7 +164,10 @@ fn a_panic_becomes_an_error_event_and_the_engine_goes_on() {
     let (engine, panic_now) = start(0);
     let mut mirror = Tree::new();
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Loaded { .. }));
-    engine.send(Command::Start { problem: Box::new(ProblemSpec::from_question("q", None)), config: Box::new(config()) });
+    engine.send(Command::Start {
+        problem: Box::new(ProblemSpec::from_question("q", None)),
+        config: Box::new(config()),
+    });
     panic_now.store(true, Ordering::SeqCst);
     engine.send(Command::Step);
     let Event::Error { message } = wait_for(&engine, &mut mirror, |e| matches!(e, Event::Error { .. }))

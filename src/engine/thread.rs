@@ -61,8 +61,8 @@ pub enum Command {
     },
     /// Adds a search; it runs when rounds are asked for.
     Start {
-        problem: ProblemSpec,
-        config: SearchConfig,
+        problem: Box<ProblemSpec>,
+        config: Box<SearchConfig>,
     },
     /// One round: one iteration (MCTS) or step (beam, chains) of every live search.
     Step,
