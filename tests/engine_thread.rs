@@ -83,10 +83,7 @@ fn step_run_and_the_mirror_matches_the_finished_tree() {
     let (engine, _) = start(0);
     let mut mirror = Tree::new();
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Loaded { .. }));
-    engine.send(Command::Start {
-        problem: ProblemSpec::from_question("What is 6 times 7?", Some("42")),
-        config: config(),
-    });
+    engine.send(Command::start(ProblemSpec::from_question("What is 6 times 7?", Some("42")), config()));
     engine.send(Command::Step);
     let Event::Progress(p) = wait_for(&engine, &mut mirror, |e| matches!(e, Event::Progress(_))) else {
         unreachable!()
@@ -117,10 +114,7 @@ fn pause_resume_cancel_and_configure() {
     let (engine, _) = start(15);
     let mut mirror = Tree::new();
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Loaded { .. }));
-    engine.send(Command::Start {
-        problem: Box::new(ProblemSpec::from_question("q", Some("42"))),
-        config: Box::new(config()),
-    });
+    engine.send(Command::start(ProblemSpec::from_question("q", Some("42")), config()));
     engine.send(Command::RunToEnd);
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Progress(p) if p.rounds >= 2));
     engine.send(Command::Pause);
@@ -164,10 +158,7 @@ fn a_panic_becomes_an_error_event_and_the_engine_goes_on() {
     let (engine, panic_now) = start(0);
     let mut mirror = Tree::new();
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Loaded { .. }));
-    engine.send(Command::Start {
-        problem: Box::new(ProblemSpec::from_question("q", None)),
-        config: Box::new(config()),
-    });
+    engine.send(Command::start(ProblemSpec::from_question("q", None), config()));
     panic_now.store(true, Ordering::SeqCst);
     engine.send(Command::Step);
     let Event::Error { message } = wait_for(&engine, &mut mirror, |e| matches!(e, Event::Error { .. }))
@@ -178,10 +169,10 @@ fn a_panic_becomes_an_error_event_and_the_engine_goes_on() {
     // Still serving: a new search runs to the end.
     panic_now.store(false, Ordering::SeqCst);
     let mut fresh = Tree::new();
-    engine.send(Command::Start {
-        problem: ProblemSpec::from_question("q", Some("42")),
-        config: SearchConfig { iterations: 3, ..config() },
-    });
+    engine.send(Command::start(
+        ProblemSpec::from_question("q", Some("42")),
+        SearchConfig { iterations: 3, ..config() },
+    ));
     engine.send(Command::RunToEnd);
     wait_for(&engine, &mut fresh, |e| matches!(e, Event::Finished { .. }));
     assert!(engine.alive());

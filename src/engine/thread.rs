@@ -80,6 +80,13 @@ pub enum Command {
     Shutdown,
 }
 
+impl Command {
+    /// [`Command::Start`] without the boxing.
+    pub fn start(problem: ProblemSpec, config: SearchConfig) -> Command {
+        Command::Start { problem: Box::new(problem), config: Box::new(config) }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EngineState {
     /// Nothing to do.
