@@ -7,6 +7,7 @@ mod inspect;
 mod interp;
 pub mod model_args;
 mod offline;
+mod run;
 mod score;
 mod serve;
 
@@ -31,6 +32,9 @@ enum Command {
     Interp(interp::Args),
     Grade(grade::Args),
     Serve(serve::Args),
+    Solve(run::SolveArgs),
+    Eval(run::EvalArgs),
+    Collect(run::CollectArgs),
 }
 
 /// Runs the command line; errors are printed as `error: ...` with their causes.
@@ -44,6 +48,9 @@ pub fn main() -> ExitCode {
         Command::Interp(args) => interp::run(args),
         Command::Grade(args) => grade::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Solve(args) => run::solve(args),
+        Command::Eval(args) => run::eval(args),
+        Command::Collect(args) => run::collect(args),
     };
     match result {
         Ok(code) => code,

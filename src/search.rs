@@ -9,6 +9,7 @@ pub mod config;
 pub mod grow;
 pub mod mcts;
 pub mod offline;
+pub mod presets;
 pub mod prompt;
 pub mod request;
 pub mod simulate;

@@ -191,8 +191,10 @@ impl Grower {
             let mut seen = std::collections::HashSet::new();
             samples.retain(|s| seen.insert(s.text.trim().to_owned()));
         }
+        let prefix = self.prompt_format.step_prefix();
+        let texts: Vec<String> = samples.iter().map(|s| format!("{prefix}{}", s.text)).collect();
         let parsed: Vec<Result<ParsedStep, ParseError>> =
-            samples.iter().map(|s| self.step_format.parse(&s.text)).collect();
+            texts.iter().map(|t| self.step_format.parse(t)).collect();
         if unparsable == Unparsable::FailStep
             && let Some(Err(e)) = parsed.iter().find(|p| p.is_err())
         {
@@ -220,7 +222,7 @@ impl Grower {
                     ChildKind::Code { step_result: p.step_result },
                 ),
                 Err(_) => {
-                    (Step { text: sample.text.trim().to_owned(), ..Step::default() }, ChildKind::Unparsable)
+                    (Step { text: texts[i].trim().to_owned(), ..Step::default() }, ChildKind::Unparsable)
                 }
             };
             let id = self.apply(TreeEvent::Child {

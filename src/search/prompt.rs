@@ -225,6 +225,16 @@ pub enum PromptFormat {
 pub const CHAT_SYSTEM: &str = "Solve the math problem step by step. Write each step as\n<step>\n<p>\nyour reasoning\n</p>\n<code>\n```python\nPython code that prints a result\n```\n</code>\n</step>\nand stop after </code>; the code's output will be shown to you in <output> tags. When you know the answer, write\n<step>\n<p>\nyour reasoning\n</p>\n<p>\nFinal Answer: the answer\n</p>\n</step>";
 
 impl PromptFormat {
+    /// Text the prompt already opens the next step with; generations continue it, so it is
+    /// put back in front of every sample. The chat format opens the step for instruct models,
+    /// which otherwise answer in free prose.
+    pub fn step_prefix(&self) -> &'static str {
+        match self {
+            PromptFormat::Chat { .. } => "<step>\n<p>\n",
+            PromptFormat::ReactSft | PromptFormat::React(_) => "",
+        }
+    }
+
     pub fn step_format(&self) -> StepFormat {
         match self {
             PromptFormat::React(_) => StepFormat::React,
@@ -279,7 +289,8 @@ impl PromptFormat {
                     format!("{partial_solution}{step_delim}")
                 };
                 format!(
-                    "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n{partial}"
+                    "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n{partial}{}",
+                    self.step_prefix()
                 )
             }
         }
