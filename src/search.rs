@@ -6,11 +6,16 @@
 pub mod beam;
 pub mod chain;
 pub mod config;
+pub mod critic;
+pub mod eta;
+pub mod evaluate;
 pub mod grow;
 pub mod mcts;
 pub mod offline;
+pub mod option;
 pub mod prompt;
 pub mod request;
+pub mod rollout;
 pub mod simulate;
 
 use config::{Mode, SearchConfig};

@@ -3,7 +3,9 @@
 //! new nodes, repeat).
 
 use super::EngineError;
-use crate::search::request::{ExecuteNeed, Executed, GenerateNeed, Generated, Need, Search, ValueNeed};
+use crate::search::request::{
+    ExecuteNeed, Executed, GenerateNeed, Generated, JudgeNeed, Need, Search, ValueNeed,
+};
 use crate::tree::TreeEvent;
 
 /// What the driver calls; one call serves the needs of every search in the round.
@@ -11,6 +13,17 @@ pub trait Backends {
     fn generate(&mut self, needs: &[GenerateNeed]) -> Result<Vec<Generated>, EngineError>;
     fn execute(&mut self, needs: &[ExecuteNeed]) -> Result<Vec<Executed>, EngineError>;
     fn value(&mut self, needs: &[ValueNeed]) -> Result<Vec<Option<f64>>, EngineError>;
+    /// P("True") from a judge model (PRM/ORM critics), one per need. Backends without a
+    /// judge keep this default, which fails the run: a search asks only when the config
+    /// gives a critic weight to a judge.
+    fn judge(&mut self, needs: &[JudgeNeed]) -> Result<Vec<Option<f64>>, EngineError> {
+        let _ = needs;
+        Err(EngineError::Backend(
+            "judge: these backends have no judge model (set eta_prm_weight and eta_orm_weight to 0, or \
+             rollout_score to value_head)"
+                .to_owned(),
+        ))
+    }
 }
 
 /// Counters of the calls made, for benchmarks and tests.
@@ -23,6 +36,8 @@ pub struct CallCounts {
     pub execute_requests: usize,
     pub value_calls: usize,
     pub value_requests: usize,
+    pub judge_calls: usize,
+    pub judge_requests: usize,
 }
 
 /// Runs searches together. Searches are identified by their index in the order they were
@@ -39,6 +54,7 @@ enum Stage {
     Generate,
     Execute,
     Value,
+    Judge,
 }
 
 impl Driver {
@@ -79,7 +95,8 @@ impl Driver {
     }
 
     /// One round: every search waiting for a generation gets it in one batched call, then
-    /// every search waiting to run code, then every search waiting for values. `on_events` sees
+    /// every search waiting to run code, then every search waiting for values, then every
+    /// search waiting for judgements. `on_events` sees
     /// each search's new tree events after each stage. Returns false when nothing was needed.
     pub fn round(
         &mut self,
@@ -87,7 +104,7 @@ impl Driver {
         on_events: &mut dyn FnMut(usize, Vec<TreeEvent>),
     ) -> Result<bool, EngineError> {
         let mut any = false;
-        for stage in [Stage::Generate, Stage::Execute, Stage::Value] {
+        for stage in [Stage::Generate, Stage::Execute, Stage::Value, Stage::Judge] {
             any |= self.stage(stage, backends, on_events)?;
         }
         if any {
@@ -117,6 +134,7 @@ impl Driver {
         let mut generate = Vec::new();
         let mut execute = Vec::new();
         let mut value = Vec::new();
+        let mut judge = Vec::new();
         for (i, search) in self.searches.iter_mut().enumerate() {
             match (stage, search.poll()) {
                 (Stage::Generate, Need::Generate(needs)) => {
@@ -130,6 +148,10 @@ impl Driver {
                 (Stage::Value, Need::Value(needs)) => {
                     spans.push((i, needs.len()));
                     value.extend(needs);
+                }
+                (Stage::Judge, Need::Judge(needs)) => {
+                    spans.push((i, needs.len()));
+                    judge.extend(needs);
                 }
                 _ => {}
             }
@@ -165,6 +187,16 @@ impl Driver {
                 self.counts.value_requests += value.len();
                 for (i, n) in spans {
                     self.searches[i].answer_value(results.by_ref().take(n).collect());
+                    on_events(i, self.searches[i].take_events());
+                }
+            }
+            Stage::Judge => {
+                let mut results = backends.judge(&judge)?.into_iter();
+                check_len("judge", judge.len(), results.len())?;
+                self.counts.judge_calls += 1;
+                self.counts.judge_requests += judge.len();
+                for (i, n) in spans {
+                    self.searches[i].answer_judge(results.by_ref().take(n).collect());
                     on_events(i, self.searches[i].take_events());
                 }
             }
