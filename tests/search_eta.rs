@@ -630,3 +630,12 @@ fn judgements_of_many_searches_are_batched_into_one_call_per_round() {
     assert!(c.judge_calls > 0 && c.judge_calls <= c.rounds);
     assert!(c.judge_requests >= 4 * c.judge_calls, "{c:?}");
 }
+
+#[test]
+fn the_eta_preset_reads_and_validates() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/eta_mcts.toml");
+    let config = SearchConfig::from_toml(&std::fs::read_to_string(path).unwrap(), path).unwrap();
+    config.validate().unwrap();
+    assert!(config.uses_eta() && config.plays_rollouts());
+    assert_eq!((config.eta_c_min_root, config.eta_c_max), (10, 10));
+}

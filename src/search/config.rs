@@ -1,5 +1,7 @@
 //! Search settings, with the reference's config keys (`BaseConfig`) and defaults, plus
-//! arbor's options. Presets live in `configs/*.toml`; unknown keys are errors.
+//! arbor's options: λ-mixing with rollouts (`lambda`, `rollout*`) and AlphaLLM's η-MCTS
+//! options (`eta_*`), all off by default and for MCTS only. Presets live in
+//! `configs/*.toml`; unknown keys are errors.
 
 use serde::{Deserialize, Serialize};
 
@@ -110,12 +112,21 @@ pub struct SearchConfig {
     pub compat: bool,
     /// Where a non-terminal leaf's evaluation comes from.
     pub leaf_value: LeafValue,
-    /// λ of the paper: a leaf's evaluation is (1 − λ)·V + λ·r, with r the outcome of a
-    /// rollout from the leaf (0 disables rollouts).
+    /// λ of the AlphaMath paper (MCTS only): an evaluated node's value becomes
+    /// V̂ = (1 − λ)·s + λ·r, with s the critic score (the value head V unless the `eta_*`
+    /// critic weights say otherwise) and r the mean outcome of `rollouts` rollouts from the
+    /// node. The evaluated nodes are the expanded leaf, and in test mode the terminal answers
+    /// (each its own rollout end); training-mode terminal rewards stay pure ±1. 0 (the
+    /// reference's behaviour) plays no rollouts. The parts are recorded in the node's
+    /// `evaluation` (`arbor.nodes.<tag>.evaluation` in tree files).
     pub lambda: f64,
-    /// Rollouts per evaluated leaf when λ > 0.
+    /// Rollouts per evaluated node when λ > 0 or `eta_orm_weight` != 0. A rollout is a chain
+    /// written by the rollout model (`ModelRole::Rollout`) whose code runs through the
+    /// interpreter like the tree's; its steps are not nodes.
     pub rollouts: usize,
-    /// Maximum steps of one rollout.
+    /// Steps of one rollout at most; one that runs out is scored as a state (test mode) or
+    /// gets the negative reward (training mode). The tree's `max_depth` and
+    /// `errors_threshold` end rollouts as they end paths, with the negative reward.
     pub rollout_max_steps: u32,
     /// Temperature of rollouts.
     pub rollout_temperature: f32,
@@ -126,7 +137,7 @@ pub struct SearchConfig {
     // ---- η-MCTS (AlphaLLM), MCTS only, all off by default
     /// Where a node's option ends (the termination function).
     pub eta_option_end: OptionEnd,
-    /// Continuations added at most to one sample by `eta_option_end = "formula"`.
+    /// Continuations added at most to one sample by `eta_option_end = "formula"` (default 2).
     pub eta_option_max_extensions: u32,
     /// Importance-based adaptive branching: a node at depth t may have
     /// n(s) = max(c_min(t), min(⌊α·I(s)⌋ + 1, c_max(t))) children, where
@@ -134,25 +145,32 @@ pub struct SearchConfig {
     /// c_min(t) samples (instead of `n_generate_sample`); a node whose n(s) grew past the
     /// samples drawn from it is expanded again when selection reaches it.
     pub eta_adaptive_branching: bool,
-    /// α of adaptive branching. With values in [−1, 1], I(s) ≤ 2, so α must be large
-    /// (e.g. 5–10) for importance to widen a node beyond ⌊2α⌋ + 1 children.
+    /// α of adaptive branching. I(s) is on the scale of node values (at most 2 for values in
+    /// [−1, 1]), so ⌊α·I(s)⌋ + 1 ≤ ⌊2α⌋ + 1: α must be large enough for that to pass c_min(t)
+    /// before importance widens anything.
     pub eta_alpha: f64,
-    /// c_min(0) and c_max(0): bounds at the root.
+    /// c_min(0): children allowed at least at the root (default 10, the paper's MATH setting).
     pub eta_c_min_root: usize,
+    /// c_max(0): children allowed at most at the root (default 60).
     pub eta_c_max_root: usize,
-    /// c_min(t) and c_max(t) for t > 0.
+    /// c_min(t), t > 0: children allowed at least below the root (default 3).
     pub eta_c_min: usize,
+    /// c_max(t), t > 0: children allowed at most below the root (default 10).
     pub eta_c_max: usize,
     /// State merge: a new sample whose text is fewer than this many character edits
     /// (Levenshtein) away from a sibling's joins that sibling instead of making a child; the
     /// sibling records how many samples it stands for. 0 disables merging.
     pub eta_merge_distance: usize,
-    /// Critic weights: a node's critic score is
+    /// β_value. Critic weights: an evaluated node's critic score is
     /// s = β_value·V + β_PRM·PRM + β_ORM·mean ORM(rollout ends), PRM and ORM being P("True")
-    /// read from judge models (`Need::Judge`) with AlphaLLM's prompts. A critic that cannot
-    /// score (prompt too long, no True/False among the judge's tokens) is left out of the sum.
+    /// read from judge models (`Need::Judge`) with AlphaLLM's prompts (`super::critic`). A
+    /// critic that cannot score (prompt too long, no True/False among the judge's tokens) is
+    /// left out of the sum. Defaults 1, 0, 0: the value head alone, as the reference.
     pub eta_value_weight: f64,
+    /// β_PRM: the process reward model judges each evaluated node's own step.
     pub eta_prm_weight: f64,
+    /// β_ORM: the outcome reward model judges each rollout's whole solution (a terminal
+    /// answer is its own); a non-zero weight plays `rollouts` rollouts even when λ = 0.
     pub eta_orm_weight: f64,
 }
 
