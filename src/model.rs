@@ -18,6 +18,10 @@
 //!   response has no candidates and `value: None`, the reference's "prompt too long" behaviour
 //!   that MCTS turns into a terminal node with reward -1.
 //! * [`ValueModel::value`] scores a batch of states; `None` again means "does not fit".
+//! * [`Judge::judge`] reads a judge model (AlphaLLM's PRM/ORM critics): for each prompt, the
+//!   probability that the next token is "True" rather than "False", normalised between the two
+//!   words; `None` when the prompt does not fit or neither word is among the tokens the backend
+//!   can see.
 //! * Given the same requests and seeds a backend returns the same candidates: every candidate
 //!   draws from its own random stream derived from `(seed, candidate index)`, so results do not
 //!   depend on how requests are batched, up to float rounding in the batched matmuls (tests
@@ -48,6 +52,7 @@ mod error;
 mod gguf;
 mod gguf_tokenizer;
 mod http;
+mod judge;
 mod kv;
 mod loader;
 mod openai;
@@ -68,6 +73,7 @@ pub use error::Error;
 pub use gguf::requantize_gguf_file;
 pub use gguf_tokenizer::tokenizer_from_gguf;
 pub use http::{HttpOptions, HttpPolicy, ValueEndpoint, ValueEndpointKind};
+pub use judge::{JUDGE_TOP_LOGPROBS, true_probability, true_probability_from_choice, verdict_tokens};
 pub use kv::KvBuffer;
 pub use loader::{Backend, ModelSpec, open};
 pub use prefix_cache::PrefixCache;
@@ -167,6 +173,17 @@ pub trait Policy {
 /// Scores states; `None` for a prompt that does not fit the context.
 pub trait ValueModel {
     fn value(&mut self, prompts: &[String]) -> Result<Vec<Option<f32>>, Error>;
+}
+
+/// Reads verdicts: P("True") of the next token, normalised between "True" and "False".
+pub trait Judge {
+    fn judge(&mut self, prompts: &[String]) -> Result<Vec<Option<f64>>, Error>;
+}
+
+impl<T: Judge + ?Sized> Judge for Box<T> {
+    fn judge(&mut self, prompts: &[String]) -> Result<Vec<Option<f64>>, Error> {
+        (**self).judge(prompts)
+    }
 }
 
 impl<T: Policy + ?Sized> Policy for Box<T> {

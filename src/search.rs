@@ -2,16 +2,26 @@
 //! generations, code executions, values) and is answered by a driver that batches the needs
 //! of many searches into one backend call each. That makes them testable with scripted
 //! backends and deterministic given a seed and the backends' answers.
+//!
+//! [`mcts`] is the reference's MCTS; its options add AlphaMath's λ-mixing with rollouts
+//! ([`evaluate`], [`rollout`]) and AlphaLLM's η-MCTS: option-level steps ([`option`]),
+//! adaptive branching and state merge ([`eta`]), and the value/PRM/ORM critics ([`critic`],
+//! read through [`request::Need::Judge`]).
 
 pub mod beam;
 pub mod chain;
 pub mod config;
+pub mod critic;
+pub mod eta;
+pub mod evaluate;
 pub mod grow;
 pub mod mcts;
 pub mod offline;
+pub mod option;
 pub mod presets;
 pub mod prompt;
 pub mod request;
+pub mod rollout;
 pub mod simulate;
 
 use config::{Mode, SearchConfig};

@@ -9,9 +9,9 @@ mod query;
 pub use anatomy::{StepParts, observation_is_error};
 pub use event::TreeEvent;
 pub use node::{
-    ExecStatus, Execution, FAIL_NO_VALID_CHILD, FAIL_TOO_MANY_CODE_ERRORS, FAIL_TOO_MANY_STEPS, FileForm,
-    Generation, Node, NodeId, NodeInfo, StatKeys, Stats, Step, TerminalReason, VALUE_SENTINEL,
-    is_failure_answer,
+    Evaluation, ExecStatus, Execution, FAIL_NO_VALID_CHILD, FAIL_TOO_MANY_CODE_ERRORS, FAIL_TOO_MANY_STEPS,
+    FileForm, Generation, Node, NodeId, NodeInfo, RolloutSummary, StatKeys, Stats, Step, TerminalReason,
+    VALUE_SENTINEL, is_failure_answer,
 };
 pub use query::{Range, SiblingStats, SortKey, Summary, puct_score, sort_desc};
 
@@ -186,6 +186,12 @@ impl Tree {
             }
             TreeEvent::Merged { node, count } => {
                 self.nodes[node.index()].info.merged = Some(*count);
+                Ok(*node)
+            }
+            TreeEvent::Evaluated { node, evaluation } => {
+                finite("critic score", evaluation.critic)?;
+                finite("estimate", evaluation.estimate)?;
+                self.nodes[node.index()].info.evaluation = Some(evaluation.clone());
                 Ok(*node)
             }
             TreeEvent::Restored { node, stats, form, info, unknown } => {

@@ -25,7 +25,7 @@ use crate::store::{TreeFile, TreeRecord, TreeWriter};
 /// Settings shared by the commands that run searches.
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
-    /// A preset (greedy, react, sbs, mcts, mcts_round, mcts_train) or a TOML file.
+    /// A preset (greedy, react, sbs, mcts, mcts_round, mcts_train, eta_mcts) or a TOML file.
     #[arg(long, default_value = "mcts")]
     config: String,
     /// Override a setting, e.g. --set iterations=10 --set prompt_wrap=chat (repeatable).

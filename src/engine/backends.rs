@@ -7,13 +7,16 @@ use std::time::{Duration, Instant};
 use super::EngineError;
 use super::driver::Backends;
 use crate::interp::{ExecRequest, Pool};
-use crate::model::{Candidate, Finish, GenRequest, GenResponse, Policy, ValueModel};
+use crate::model::{Candidate, Finish, GenRequest, GenResponse, Judge, Policy, ValueModel};
 use crate::search::config::SearchConfig;
-use crate::search::request::{ExecuteNeed, Executed, GenerateNeed, Generated, ModelRole, Sample, ValueNeed};
+use crate::search::request::{
+    ExecuteNeed, Executed, GenerateNeed, Generated, JudgeNeed, ModelRole, Sample, ValueNeed,
+};
 
-/// A model that writes steps and scores states.
-pub trait PolicyAndValue: Policy + ValueModel + Send {}
-impl<T: Policy + ValueModel + Send> PolicyAndValue for T {}
+/// A model that writes steps, scores states and reads True/False verdicts (the PRM and ORM
+/// critics are prompted to the same model).
+pub trait PolicyAndValue: Policy + ValueModel + Judge + Send {}
+impl<T: Policy + ValueModel + Judge + Send> PolicyAndValue for T {}
 
 /// The sampling settings of a run (the parts of a request the searches leave to the run).
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +48,7 @@ pub struct TimeSpent {
     pub generate: Duration,
     pub execute: Duration,
     pub value: Duration,
+    pub judge: Duration,
     /// Tokens generated (all samples).
     pub generated_tokens: u64,
 }
@@ -175,6 +179,14 @@ impl Backends for ModelBackends {
         let values = self.model.value(&prompts).map_err(model_error)?;
         self.time.value += start.elapsed();
         Ok(values.into_iter().map(|v| v.map(value_to_f64)).collect())
+    }
+
+    fn judge(&mut self, needs: &[JudgeNeed]) -> Result<Vec<Option<f64>>, EngineError> {
+        let start = Instant::now();
+        let prompts: Vec<String> = needs.iter().map(|n| n.prompt.clone()).collect();
+        let verdicts = self.model.judge(&prompts).map_err(model_error)?;
+        self.time.judge += start.elapsed();
+        Ok(verdicts)
     }
 }
 

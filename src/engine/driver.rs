@@ -3,7 +3,9 @@
 //! new nodes, repeat).
 
 use super::EngineError;
-use crate::search::request::{ExecuteNeed, Executed, GenerateNeed, Generated, Need, Search, ValueNeed};
+use crate::search::request::{
+    ExecuteNeed, Executed, GenerateNeed, Generated, JudgeNeed, Need, Search, ValueNeed,
+};
 use crate::tree::TreeEvent;
 
 /// What the driver calls; one call serves the needs of every search in the round.
@@ -11,6 +13,17 @@ pub trait Backends {
     fn generate(&mut self, needs: &[GenerateNeed]) -> Result<Vec<Generated>, EngineError>;
     fn execute(&mut self, needs: &[ExecuteNeed]) -> Result<Vec<Executed>, EngineError>;
     fn value(&mut self, needs: &[ValueNeed]) -> Result<Vec<Option<f64>>, EngineError>;
+    /// P("True") from a judge model (PRM/ORM critics), one per need. Backends without a
+    /// judge keep this default, which fails the run: a search asks only when the config
+    /// gives a critic weight to a judge.
+    fn judge(&mut self, needs: &[JudgeNeed]) -> Result<Vec<Option<f64>>, EngineError> {
+        let _ = needs;
+        Err(EngineError::Backend(
+            "judge: these backends have no judge model (set eta_prm_weight and eta_orm_weight to 0, or \
+             rollout_score to value_head)"
+                .to_owned(),
+        ))
+    }
 }
 
 /// Counters of the calls made, for benchmarks and tests.
@@ -23,6 +36,8 @@ pub struct CallCounts {
     pub execute_requests: usize,
     pub value_calls: usize,
     pub value_requests: usize,
+    pub judge_calls: usize,
+    pub judge_requests: usize,
 }
 
 /// Runs searches together. A search keeps the id [`Driver::add`] gave it until it is
@@ -39,6 +54,7 @@ enum Stage {
     Generate,
     Execute,
     Value,
+    Judge,
 }
 
 impl Driver {
@@ -109,7 +125,8 @@ impl Driver {
     }
 
     /// One round: every search waiting for a generation gets it in one batched call, then
-    /// every search waiting to run code, then every search waiting for values. `on_events` sees
+    /// every search waiting to run code, then every search waiting for values, then every
+    /// search waiting for judgements. `on_events` sees
     /// each search's new tree events after each stage. Returns false when nothing was needed.
     pub fn round(
         &mut self,
@@ -117,7 +134,7 @@ impl Driver {
         on_events: &mut dyn FnMut(usize, Vec<TreeEvent>),
     ) -> Result<bool, EngineError> {
         let mut any = false;
-        for stage in [Stage::Generate, Stage::Execute, Stage::Value] {
+        for stage in [Stage::Generate, Stage::Execute, Stage::Value, Stage::Judge] {
             any |= self.stage(stage, backends, on_events)?;
         }
         if any {
@@ -147,6 +164,7 @@ impl Driver {
         let mut generate = Vec::new();
         let mut execute = Vec::new();
         let mut value = Vec::new();
+        let mut judge = Vec::new();
         for (i, slot) in self.searches.iter_mut().enumerate() {
             let Some(search) = slot else { continue };
             match (stage, search.poll()) {
@@ -161,6 +179,10 @@ impl Driver {
                 (Stage::Value, Need::Value(needs)) => {
                     spans.push((i, needs.len()));
                     value.extend(needs);
+                }
+                (Stage::Judge, Need::Judge(needs)) => {
+                    spans.push((i, needs.len()));
+                    judge.extend(needs);
                 }
                 _ => {}
             }
@@ -199,6 +221,17 @@ impl Driver {
                 for (i, n) in spans {
                     let search = self.search_mut(i);
                     search.answer_value(results.by_ref().take(n).collect());
+                    on_events(i, search.take_events());
+                }
+            }
+            Stage::Judge => {
+                let mut results = backends.judge(&judge)?.into_iter();
+                check_len("judge", judge.len(), results.len())?;
+                self.counts.judge_calls += 1;
+                self.counts.judge_requests += judge.len();
+                for (i, n) in spans {
+                    let search = self.search_mut(i);
+                    search.answer_judge(results.by_ref().take(n).collect());
                     on_events(i, search.take_events());
                 }
             }

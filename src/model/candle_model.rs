@@ -7,6 +7,7 @@ use candle_core::{DType, Tensor};
 
 use super::error::{GGUF_HINT, HF_LAYOUT_HINT};
 use super::gguf::{GgufSource, gguf_config, read_content};
+use super::judge::{true_probability, verdict_tokens};
 use super::prefix_cache::Hit;
 use super::safetensors_weights::{SafetensorsSource, safetensors_files};
 use super::sampling::{Rng, SampleParams, sample_token};
@@ -14,7 +15,7 @@ use super::stop::StopMatcher;
 use super::text_stream::TextStream;
 use super::transformer::{last_position, to_f32_vec};
 use super::{
-    ArchConfig, Candidate, DeviceChoice, Error, Finish, GenRequest, GenResponse, KvBuffer, Policy,
+    ArchConfig, Candidate, DeviceChoice, Error, Finish, GenRequest, GenResponse, Judge, KvBuffer, Policy,
     PrefixCache, Tokenizer, Transformer, ValueHead, ValueModel, tokenizer_from_gguf,
 };
 
@@ -556,6 +557,26 @@ impl ValueModel for CandleModel {
             }
             let (_, _, last) = self.prefill(&tokens, 0)?;
             out.push(self.value_of(&last)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Judge for CandleModel {
+    /// Runs each prompt (through the prefix cache) and compares the next-token logits of the
+    /// tokens that start "True" and "False"; `None` when the prompt leaves no room for a token.
+    fn judge(&mut self, prompts: &[String]) -> Result<Vec<Option<f64>>, Error> {
+        let (yes, no) = verdict_tokens(&self.tokenizer)?;
+        let mut out = Vec::with_capacity(prompts.len());
+        for p in prompts {
+            let tokens = self.encode_prompt(p)?;
+            if tokens.len() >= self.context_len() {
+                out.push(None);
+                continue;
+            }
+            let (_, _, last) = self.prefill(&tokens, 0)?;
+            let logits = to_f32_vec(&self.net.logits(&last)?)?;
+            out.push(true_probability(&logits, &yes, &no));
         }
         Ok(out)
     }

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::judge::{JUDGE_TOP_LOGPROBS, true_probability_from_choice};
 use super::openai::{OneOrMany, is_context_error};
-use super::{Candidate, Error, Finish, GenRequest, GenResponse, Policy, ValueModel};
+use super::{Candidate, Error, Finish, GenRequest, GenResponse, Judge, Policy, ValueModel};
 
 /// Which value API a [`ValueEndpoint`] speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -385,6 +386,64 @@ impl Policy for HttpPolicy {
             }
         }
         Ok(out)
+    }
+}
+
+/// Per-request results filled in by the request threads.
+type Slots<T> = Mutex<Vec<Option<Result<T, Error>>>>;
+
+impl Judge for HttpPolicy {
+    /// One `/v1/completions` call per prompt (`max_tokens: 1`, greedy, `logprobs: 20`), read
+    /// from the reported top alternatives of the first token. A prompt the server says does
+    /// not fit, or whose alternatives name neither word, gives `None`; a server that returns no
+    /// alternatives at all (it ignores `logprobs`) is an error, since every verdict would be
+    /// missing.
+    fn judge(&mut self, prompts: &[String]) -> Result<Vec<Option<f64>>, Error> {
+        let model = self.model_name();
+        let client = &self.client;
+        let next = AtomicUsize::new(0);
+        let results: Slots<Option<f64>> = Mutex::new((0..prompts.len()).map(|_| None).collect());
+        let workers = client.opts.concurrency.clamp(1, prompts.len().max(1));
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= prompts.len() {
+                            break;
+                        }
+                        let r = client.verdict(&model, &prompts[i], i);
+                        if let Ok(mut slots) = results.lock() {
+                            slots[i] = Some(r);
+                        }
+                    }
+                });
+            }
+        });
+        let slots =
+            results.into_inner().map_err(|_| Error::InvalidRequest("a request thread panicked".into()))?;
+        slots
+            .into_iter()
+            .map(|s| s.ok_or_else(|| Error::InvalidRequest("a request was not run".into()))?)
+            .collect()
+    }
+}
+
+impl Client {
+    fn verdict(&self, model: &str, prompt: &str, job: usize) -> Result<Option<f64>, Error> {
+        let body = json!({
+            "model": model,
+            "prompt": prompt,
+            "n": 1,
+            "temperature": 0.0,
+            "max_tokens": 1,
+            "logprobs": JUDGE_TOP_LOGPROBS,
+        });
+        let Some(resp) = self.post(job, "/v1/completions", &body)? else { return Ok(None) };
+        let endpoint = &self.opts.endpoints[job % self.opts.endpoints.len()];
+        let bad = |m: String| Error::BadResponse { endpoint: endpoint.clone(), message: m };
+        let choice = resp["choices"].get(0).ok_or_else(|| bad("no choices".into()))?;
+        true_probability_from_choice(choice).map_err(bad)
     }
 }
 

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use super::{
-    CandleModel, Error, GenRequest, GenResponse, HttpOptions, HttpPolicy, ModelOptions, Policy, ValueModel,
+    CandleModel, Error, GenRequest, GenResponse, HttpOptions, HttpPolicy, Judge, ModelOptions, Policy,
+    ValueModel,
 };
 
 /// What a `--model` argument names.
@@ -53,6 +54,15 @@ impl Policy for Backend {
         match self {
             Backend::Local(m) => m.generate(requests),
             Backend::Remote(m) => m.generate(requests),
+        }
+    }
+}
+
+impl Judge for Backend {
+    fn judge(&mut self, prompts: &[String]) -> Result<Vec<Option<f64>>, Error> {
+        match self {
+            Backend::Local(m) => m.judge(prompts),
+            Backend::Remote(m) => m.judge(prompts),
         }
     }
 }

@@ -140,7 +140,13 @@ impl Grower {
     /// The prompt for `node`: its path text in the configured format. The `react` format draws
     /// its demonstrations anew for every prompt, as the reference does.
     pub fn prompt(&mut self, node: NodeId) -> String {
-        let partial = self.tree.path_text(node, &self.delim);
+        self.prompt_after(node, &[])
+    }
+
+    /// The prompt for the state reached from `node` by the steps `extra` (full step texts, as
+    /// a rollout writes them), which are not nodes of the tree.
+    pub fn prompt_after(&mut self, node: NodeId, extra: &[String]) -> String {
+        let partial = self.path_text_after(node, extra);
         let examples: Vec<&str> = match &self.prompt_format {
             PromptFormat::React(few_shot) => {
                 let k = self.config.num_few_shot.min(few_shot.examples.len());
@@ -149,6 +155,14 @@ impl Grower {
             _ => Vec::new(),
         };
         self.prompt_format.render(&self.question, &partial, &self.delim, &examples)
+    }
+
+    /// The path text of `node` followed by the steps `extra`, joined by the step delimiter.
+    pub fn path_text_after(&self, node: NodeId, extra: &[String]) -> String {
+        let mut parts = vec![self.tree.path_text(node, &self.delim)];
+        parts.extend(extra.iter().cloned());
+        parts.retain(|t| !t.is_empty());
+        parts.join(&self.delim)
     }
 
     /// A generation request for `node` with a fresh, deterministic seed.
@@ -295,20 +309,9 @@ impl Grower {
                 let Some(result) = results.next() else { break };
                 result
             } else {
-                let action = &self.tree.node(id).step().action;
-                let (observation, status) = if action == "None" {
-                    ("No action, no observation. Please continue to solve.".to_owned(), ExecStatus::Ok)
-                } else {
-                    (format!("KeyError: '{action}'"), ExecStatus::Error)
-                };
-                Executed { observation, status, elapsed_ms: 0.0 }
+                tool_reply(&self.tree.node(id).step().action)
             };
-            let wrapped = self.step_format.wrap_observation(&result.observation);
-            let text = format!("{step_result}{}{wrapped}", self.delim);
-            // The reference counts any "Error" in the wrapped observation (quirk 8); arbor
-            // counts what the interpreter reports as failed.
-            let failed =
-                if self.config.compat { wrapped.contains("Error") } else { result.status != ExecStatus::Ok };
+            let (text, failed) = self.observed(step_result, &result);
             let parent_errors = self.tree.node(id).parent().map_or(0, |p| self.errors[p.index()]);
             self.errors[id.index()] = if failed { parent_errors + 1 } else { 0 };
             self.apply(TreeEvent::Executed {
@@ -323,6 +326,33 @@ impl Grower {
         }
     }
 
+    /// The step text once `result` is appended to `step_result`, and whether it counts as a
+    /// code error.
+    pub fn observed(&self, step_result: &str, result: &Executed) -> (String, bool) {
+        let wrapped = self.step_format.wrap_observation(&result.observation);
+        let text = format!("{step_result}{}{wrapped}", self.delim);
+        // The reference counts any "Error" in the wrapped observation (quirk 8); arbor
+        // counts what the interpreter reports as failed.
+        let failed =
+            if self.config.compat { wrapped.contains("Error") } else { result.status != ExecStatus::Ok };
+        (text, failed)
+    }
+
+    /// The code to replay before running a new step of `action` that follows `node` and the
+    /// (not in the tree) steps `extra`.
+    pub fn replay_after(&self, node: NodeId, extra: &[PathStep<'_>], action: &str) -> Vec<String> {
+        let path = self.tree.path(node).into_iter().map(|id| PathStep::from(self.tree.node(id).step()));
+        replay_inputs(path.chain(extra.iter().copied()), action)
+    }
+
+    /// Whether `answer` matches the ground truth; `None` without one.
+    pub fn is_correct(&self, answer: &str) -> Option<bool> {
+        if !self.ground_truth.is_known() {
+            return None;
+        }
+        Some(grade::is_equiv_any(self.ground_truth.accepted(), answer))
+    }
+
     /// Consecutive code errors on the path ending at `node`.
     pub fn consecutive_errors(&self, node: NodeId) -> u32 {
         self.errors[node.index()]
@@ -331,14 +361,21 @@ impl Grower {
     /// Grades a final answer against the ground truth and records the verdict; `None` without
     /// a ground truth.
     pub fn grade(&mut self, node: NodeId) -> Option<bool> {
-        if !self.ground_truth.is_known() {
-            return None;
-        }
-        let answer = &self.tree.node(node).step().final_answer;
-        let correct = grade::is_equiv_any(self.ground_truth.accepted(), answer);
+        let correct = self.is_correct(&self.tree.node(node).step().final_answer)?;
         self.apply(TreeEvent::Graded { node, correct });
         Some(correct)
     }
+}
+
+/// What a step naming a tool other than Python gets, as in the reference: `None` a fixed
+/// reminder, anything else a `KeyError`.
+pub fn tool_reply(action: &str) -> Executed {
+    let (observation, status) = if action == "None" {
+        ("No action, no observation. Please continue to solve.".to_owned(), ExecStatus::Ok)
+    } else {
+        (format!("KeyError: '{action}'"), ExecStatus::Error)
+    };
+    Executed { observation, status, elapsed_ms: 0.0 }
 }
 
 /// A well-mixed 64-bit value from a counter (SplitMix64), for per-request seeds.

@@ -3,13 +3,14 @@
 use super::config::{ConfigError, SearchConfig};
 
 /// (name, TOML) of every preset, named after the reference's config files.
-pub const PRESETS: [(&str, &str); 6] = [
+pub const PRESETS: [(&str, &str); 7] = [
     ("greedy", include_str!("../../configs/greedy.toml")),
     ("react", include_str!("../../configs/react.toml")),
     ("sbs", include_str!("../../configs/sbs.toml")),
     ("mcts", include_str!("../../configs/mcts.toml")),
     ("mcts_round", include_str!("../../configs/mcts_round.toml")),
     ("mcts_train", include_str!("../../configs/mcts_train.toml")),
+    ("eta_mcts", include_str!("../../configs/eta_mcts.toml")),
 ];
 
 /// A preset by name, or a TOML file by path.

@@ -82,12 +82,34 @@ pub struct ValueNeed {
     pub prompt: String,
 }
 
+/// Which judge reads a [`JudgeNeed`] (AlphaLLM's critics). A backend may serve both with
+/// one model, or route each to its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JudgeKind {
+    /// Process reward model: is the last step of a partial solution correct?
+    Prm,
+    /// Outcome reward model: is a whole solution (a rollout's end) correct?
+    Orm,
+}
+
+/// The probability that a judge model continues `prompt` with "True" rather than "False".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JudgeNeed {
+    /// The node being evaluated (for a rollout's end: the node the rollout started from).
+    pub node: NodeId,
+    pub kind: JudgeKind,
+    pub prompt: String,
+}
+
 /// What a search needs next. A search returns the same need until it is answered.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Need {
     Generate(Vec<GenerateNeed>),
     Execute(Vec<ExecuteNeed>),
     Value(Vec<ValueNeed>),
+    /// P("True") of each prompt; `None` when the judge cannot tell (the prompt does not fit,
+    /// neither word is among the tokens it reports).
+    Judge(Vec<JudgeNeed>),
     Done,
 }
 
@@ -111,6 +133,11 @@ pub trait Search: Send {
     fn answer_execute(&mut self, results: Vec<Executed>);
     /// Answers a [`Need::Value`], one value per request (`None`: the prompt did not fit).
     fn answer_value(&mut self, values: Vec<Option<f64>>);
+    /// Answers a [`Need::Judge`], one probability per request. Only searches that ask for
+    /// judgements need to implement it.
+    fn answer_judge(&mut self, verdicts: Vec<Option<f64>>) {
+        let _ = verdicts;
+    }
     fn tree(&self) -> &Tree;
     /// The events applied to the tree since the last call, in order.
     fn take_events(&mut self) -> Vec<TreeEvent>;

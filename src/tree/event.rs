@@ -1,7 +1,9 @@
 //! The events that change a tree. The engine emits them, the TUI mirror and the file reader
 //! replay them, all through [`Tree::apply`](super::Tree::apply).
 
-use super::node::{Execution, FileForm, Generation, NodeId, NodeInfo, StatKeys, Stats, Step, TerminalReason};
+use super::node::{
+    Evaluation, Execution, FileForm, Generation, NodeId, NodeInfo, StatKeys, Stats, Step, TerminalReason,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TreeEvent {
@@ -27,6 +29,9 @@ pub enum TreeEvent {
     Graded { node: NodeId, correct: bool },
     /// The node absorbed `count` near-duplicate samples (state merge).
     Merged { node: NodeId, count: u32 },
+    /// How the node was evaluated (λ-mixing, rollouts, critics); the value itself is backed up
+    /// with [`TreeEvent::Backup`].
+    Evaluated { node: NodeId, evaluation: Evaluation },
     /// Statistics and arbor data read back from a file, set verbatim.
     Restored {
         node: NodeId,
@@ -50,6 +55,7 @@ impl TreeEvent {
             | TreeEvent::Generated { node, .. }
             | TreeEvent::Graded { node, .. }
             | TreeEvent::Merged { node, .. }
+            | TreeEvent::Evaluated { node, .. }
             | TreeEvent::Restored { node, .. } => Some(*node),
         }
     }

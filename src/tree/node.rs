@@ -194,6 +194,50 @@ pub struct NodeInfo {
     /// How many generated samples this node stands for after state merge (η-MCTS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<u32>,
+    /// How the node was evaluated when λ-mixing with rollouts or critics were on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
+}
+
+/// The parts of a node's evaluation under λ-mixing and critics (AlphaMath's λ, AlphaLLM's
+/// critics): what each critic said, the rollouts, and the value that was backed up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    /// The value head's estimate V.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// The process reward model's P("True") for the node's step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prm: Option<f64>,
+    /// The outcome reward model's mean P("True") over the rollout ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orm: Option<f64>,
+    /// The critics' weighted sum s = β_value·V + β_PRM·PRM + β_ORM·ORM.
+    pub critic: f64,
+    /// The rollouts played from the node (not nodes of the tree), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollouts: Vec<RolloutSummary>,
+    pub lambda: f64,
+    /// The value backed up: (1 − λ)·s + λ·(mean rollout outcome).
+    pub estimate: f64,
+}
+
+/// One rollout from an evaluated node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutSummary {
+    /// Its outcome r: ±1 against the ground truth, or the critic's score of its end; absent
+    /// when λ = 0 (the rollout was played for the ORM critic only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<f64>,
+    /// Steps generated.
+    pub steps: u32,
+    /// Why it ended; absent when its step budget ran out first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<TerminalReason>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub final_answer: String,
 }
 
 impl NodeInfo {
