@@ -215,3 +215,101 @@ mod tests {
         assert!(parse_size("3T").is_err());
     }
 }
+
+/// One algorithm's run for [`engine`].
+fn engine_run(
+    config: &crate::search::config::SearchConfig,
+    problems: usize,
+) -> (Duration, usize, usize, Vec<Vec<crate::tree::TreeEvent>>) {
+    use crate::engine::driver::Driver;
+    use crate::engine::scripted::toy;
+    use crate::problems::GroundTruth;
+    use crate::search::new_search;
+
+    let mut driver = Driver::new();
+    for i in 0..problems {
+        driver.add(new_search(config.clone(), "What is 6 times 7?", GroundTruth::One("42".into()), i as u64));
+    }
+    let mut events: Vec<Vec<crate::tree::TreeEvent>> = vec![Vec::new(); problems];
+    let mut backends = toy();
+    let t = Instant::now();
+    let _ = driver.run(&mut backends, &mut |i, e| events[i].extend(e));
+    let elapsed = t.elapsed();
+    let iterations = driver.ids().into_iter().map(|i| driver.search(i).iterations()).sum();
+    let nodes = driver.ids().into_iter().map(|i| driver.search(i).tree().len()).sum();
+    (elapsed, iterations, nodes, events)
+}
+
+/// The engine's own cost with instant scripted backends (the toy domain of
+/// [`crate::engine::scripted::toy`]): per algorithm, time per iteration and nodes per second
+/// for `problems` searches in flight, against the baseline of replaying the same tree events
+/// into fresh trees (the bookkeeping every search must do at least).
+pub fn engine(problems: usize) -> Vec<Figure> {
+    use crate::search::config::{Mode, SearchConfig};
+
+    let algorithms = [
+        (
+            "MCTS N=40, 5 samples",
+            SearchConfig {
+                mode: Mode::Mcts,
+                iterations: 40,
+                n_generate_sample: 5,
+                max_depth: 8,
+                errors_threshold: 3,
+                c_puct: 1.25,
+                need_value_func: true,
+                prune: true,
+                ..SearchConfig::default()
+            },
+        ),
+        (
+            "SBS(3,5)",
+            SearchConfig {
+                mode: Mode::Sbs,
+                step_beam_width: 3,
+                n_generate_sample: 5,
+                need_value_func: true,
+                max_depth: 10,
+                ..SearchConfig::default()
+            },
+        ),
+        (
+            "maj@5 chains",
+            SearchConfig {
+                mode: Mode::Sample,
+                n_generate_sample: 5,
+                max_depth: 10,
+                ..SearchConfig::default()
+            },
+        ),
+        ("greedy chain", SearchConfig { mode: Mode::React, max_depth: 10, ..SearchConfig::default() }),
+    ];
+    let mut figures = vec![Figure {
+        what: format!("searches in flight: {problems} (toy problem, scripted backends)"),
+        value: String::new(),
+        ratio: None,
+    }];
+    for (name, config) in algorithms {
+        let (elapsed, iterations, nodes, events) = engine_run(&config, problems);
+        let t = Instant::now();
+        for tree_events in &events {
+            let _ = crate::tree::Tree::from_events(tree_events);
+        }
+        let replay = t.elapsed();
+        let per_iter_us = elapsed.as_secs_f64() * 1e6 / iterations.max(1) as f64;
+        figures.push(Figure {
+            what: format!("{name}: time per iteration"),
+            value: format!("{per_iter_us:.1} µs"),
+            ratio: Some((
+                elapsed.as_secs_f64() / replay.as_secs_f64().max(1e-9),
+                "the time of replaying its tree events".to_owned(),
+            )),
+        });
+        figures.push(Figure {
+            what: format!("{name}: nodes per second"),
+            value: format!("{:.0}", nodes as f64 / elapsed.as_secs_f64().max(1e-9)),
+            ratio: None,
+        });
+    }
+    figures
+}

@@ -17,6 +17,13 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum What {
+    /// The search engine's own cost per iteration with instant scripted backends, per
+    /// algorithm, against replaying the same tree events.
+    Engine {
+        /// Searches in flight together.
+        #[arg(long, default_value_t = 64)]
+        problems: usize,
+    },
     /// Model throughput: prefill and decode tokens/s (1 and 2 threads, 1 and 5 samples)
     /// beside llama.cpp on the same GGUF, and the prefix cache's effect during MCTS.
     Model(super::bench_model::Args),
@@ -61,6 +68,12 @@ enum What {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.what {
         What::Model(args) => return super::bench_model::run(args),
+        What::Engine { problems } => {
+            println!("arbor bench engine");
+            for figure in bench::engine(problems.max(1)) {
+                println!("{figure}");
+            }
+        }
         What::Gen { out, trees, size, nodes, seed } => {
             let min_bytes = size.as_deref().map(bench::parse_size).transpose().map_err(anyhow::Error::msg)?;
             let (n, bytes) = generate(&out, trees, min_bytes.unwrap_or(0), nodes, seed)?;
