@@ -5,79 +5,26 @@
 #![allow(clippy::unwrap_used)] // tests unwrap what they built themselves
 
 use arbor::engine::driver::Driver;
-use arbor::engine::scripted::Scripted;
+use arbor::engine::scripted::{Scripted, TOY_RIGHT_STEP, TOY_WRONG_STEP, toy, toy_answer, toy_exec};
 use arbor::problems::GroundTruth;
 use arbor::search::config::{LeafValue, Mode, SearchConfig};
 use arbor::search::new_search;
 use arbor::search::request::{Executed, Generated, Need, Sample};
 use arbor::tree::{ExecStatus, NodeId, TerminalReason, Tree};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 
-const RIGHT_CODE: &str = "<step>\n<p>\nMultiply.\n</p>\n<code>\n```python\nx = 6 * 7\nprint(x)\n```";
-const WRONG_CODE: &str = "<step>\n<p>\nAdd.\n</p>\n<code>\n```python\nx = 6 + 7\nprint(x)\n```";
+const RIGHT_CODE: &str = TOY_RIGHT_STEP;
+const WRONG_CODE: &str = TOY_WRONG_STEP;
 
 fn answer(text: &str) -> String {
-    format!("<step>\n<p>\nSo it is {text}.\n</p>\n<p>\nFinal Answer: ${text}$\n</p>\n")
+    toy_answer(text)
 }
 
 fn sample(text: String, logprob: f64) -> Sample {
     Sample { text, tokens: 4, logprob_sum: logprob * 4.0, finish: Some("stop".into()) }
 }
 
-/// A toy policy for "What is 6 times 7?": after the multiplication it answers 42 most of the
-/// time; after the addition it answers 13; from the root it proposes both steps (the wrong one
-/// more often) and sometimes guesses. Seeded by the request, so runs repeat.
-fn toy_policy(need: &arbor::search::request::GenerateNeed) -> Generated {
-    let mut rng = StdRng::seed_from_u64(need.seed);
-    let after_right = need.prompt.contains("<output>\n42\n");
-    let after_wrong = need.prompt.contains("<output>\n13\n");
-    let samples = (0..need.n)
-        .map(|_| {
-            let r: f64 = rng.random();
-            let text = if after_right {
-                if r < 0.5 {
-                    answer("42")
-                } else if r < 0.7 {
-                    answer("40")
-                } else {
-                    RIGHT_CODE.to_owned()
-                }
-            } else if after_wrong {
-                if r < 0.6 { answer("13") } else { WRONG_CODE.to_owned() }
-            } else if r < 0.3 {
-                RIGHT_CODE.to_owned()
-            } else if r < 0.8 {
-                WRONG_CODE.to_owned()
-            } else {
-                answer("12")
-            };
-            sample(text, -rng.random_range(0.05..0.9))
-        })
-        .collect();
-    // An uninformative value head: the search must learn from rewards.
-    Generated { samples, value: Some(0.0), elapsed_ms: 1.0 }
-}
-
-fn toy_exec(need: &arbor::search::request::ExecuteNeed) -> Executed {
-    let observation = if need.code.contains("6 * 7") { "42" } else { "13" };
-    Executed { observation: observation.into(), status: ExecStatus::Ok, elapsed_ms: 1.0 }
-}
-
-/// The value model: high for the right answer, fair on the right track, low elsewhere.
-fn toy_value(need: &arbor::search::request::ValueNeed) -> Option<f64> {
-    let last = need.prompt.rsplit("<step>").next().unwrap_or("");
-    Some(if last.contains("$42$") {
-        0.9
-    } else if last.contains("<output>\n42\n") {
-        0.5
-    } else {
-        -0.5
-    })
-}
-
 fn toy_backends() -> Scripted {
-    Scripted::new(toy_policy, toy_exec, toy_value)
+    toy()
 }
 
 fn mcts_config() -> SearchConfig {

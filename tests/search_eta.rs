@@ -16,8 +16,8 @@ use arbor::search::request::{
 };
 use arbor::tree::{ExecStatus, NodeId, TerminalReason, Tree, TreeEvent};
 
-const RIGHT_CODE: &str = "<step>\n<p>\nMultiply.\n</p>\n<code>\n```python\nx = 6 * 7\nprint(x)\n```";
-const WRONG_CODE: &str = "<step>\n<p>\nAdd.\n</p>\n<code>\n```python\nx = 6 + 7\nprint(x)\n```";
+const RIGHT_CODE: &str = arbor::engine::scripted::TOY_RIGHT_STEP;
+const WRONG_CODE: &str = arbor::engine::scripted::TOY_WRONG_STEP;
 const ROLL_RIGHT: &str = "<step>\n<p>\nRollout multiply.\n</p>\n<code>\n```python\nx = 6 * 7\nprint(x)\n```";
 const ROLL_WRONG: &str = "<step>\n<p>\nRollout add.\n</p>\n<code>\n```python\nx = 6 + 7\nprint(x)\n```";
 /// Prints `x`, which only the replayed code of the path defines.
@@ -455,40 +455,6 @@ fn option_steps_without_a_formula_are_continued_up_to_the_cap() {
     );
 }
 
-/// The toy of `search_behaviour.rs`: from the root the wrong step is likelier than the right
-/// one; after the right step 42 is the likeliest answer.
-fn toy_policy(need: &GenerateNeed) -> Generated {
-    use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
-    let mut rng = StdRng::seed_from_u64(need.seed);
-    let after_right = need.prompt.contains("<output>\n42\n");
-    let after_wrong = need.prompt.contains("<output>\n13\n");
-    let samples = (0..need.n)
-        .map(|_| {
-            let r: f64 = rng.random();
-            let text = if after_right {
-                if r < 0.5 {
-                    answer("42")
-                } else if r < 0.7 {
-                    answer("40")
-                } else {
-                    RIGHT_CODE.to_owned()
-                }
-            } else if after_wrong {
-                if r < 0.6 { answer("13") } else { WRONG_CODE.to_owned() }
-            } else if r < 0.3 {
-                RIGHT_CODE.to_owned()
-            } else if r < 0.8 {
-                WRONG_CODE.to_owned()
-            } else {
-                answer("12")
-            };
-            sample(&text, -rng.random_range(0.05..0.9))
-        })
-        .collect();
-    Generated { samples, value: Some(0.0), elapsed_ms: 1.0 }
-}
-
 #[test]
 fn eta_mcts_with_every_option_still_finds_the_toy_optimum() {
     let config = SearchConfig {
@@ -517,7 +483,8 @@ fn eta_mcts_with_every_option_still_finds_the_toy_optimum() {
     };
     let mut driver = Driver::new();
     driver.add(new_search(config, "What is 6 times 7?", GroundTruth::One("42".into()), 0));
-    let mut backends = Scripted::new(toy_policy, exec, |_| Some(0.0)).with_judge(judge);
+    let mut backends =
+        Scripted::new(arbor::engine::scripted::toy_policy, exec, |_| Some(0.0)).with_judge(judge);
     driver.run(&mut backends, &mut |_, _| {}).unwrap();
     let search = driver.search(0);
     let tree = search.tree();
