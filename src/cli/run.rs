@@ -263,6 +263,11 @@ fn run_batch(args: EvalArgs, config: SearchConfig) -> anyhow::Result<ExitCode> {
         eprintln!("nothing to do: every problem is already in {}", args.out.display());
         return Ok(ExitCode::SUCCESS);
     }
+    // The model first: a run that cannot start leaves no output file behind.
+    if !args.resume && args.out.exists() {
+        return Err(crate::store::StoreError::Exists { path: args.out.clone() }.into());
+    }
+    let (mut backends, model) = args.search.backends(&config)?;
     let mut writer = if args.resume {
         let (writer, repaired) = TreeWriter::append(&args.out)?;
         if let Some(d) = repaired {
@@ -272,7 +277,6 @@ fn run_batch(args: EvalArgs, config: SearchConfig) -> anyhow::Result<ExitCode> {
     } else {
         TreeWriter::create(&args.out)?
     };
-    let (mut backends, model) = args.search.backends(&config)?;
     eprintln!(
         "{total} searches ({} problems × {} runs, {} already done), {} at a time",
         problems.len(),
