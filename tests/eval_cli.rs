@@ -144,3 +144,45 @@ fn beam_search_and_value_checks() {
         "5",
     ]));
 }
+
+#[test]
+fn rollouts_by_a_second_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, b) = tiny::head_weights(3);
+    let model = tiny::write_hf(&dir.path().join("policy"), "llama", 7, Some((&w, b, false)));
+    let fast = tiny::write_hf(&dir.path().join("fast"), "qwen2", 9, None);
+    let data = problems(dir.path());
+    let out = dir.path().join("lambda.jsonl");
+    ok(&arbor(&[
+        "eval",
+        "--data",
+        &data,
+        "--limit",
+        "1",
+        "--config",
+        "mcts",
+        "--model",
+        model.to_str().unwrap(),
+        "--rollout-model",
+        fast.to_str().unwrap(),
+        "--set",
+        "lambda=0.5",
+        "--set",
+        "rollouts=2",
+        "--set",
+        "rollout_max_steps=2",
+        "--set",
+        "iterations=2",
+        "--set",
+        "n_generate_sample=2",
+        "--set",
+        "max_tokens=8",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let record = TreeFile::open(&out).unwrap().load(0).unwrap().unwrap().record;
+    let root = record.tree.node(arbor::tree::NodeId::ROOT);
+    let evaluation = root.info().evaluation.as_ref().expect("the root's evaluation is recorded");
+    assert_eq!(evaluation.rollouts.len(), 2, "{evaluation:?}");
+    assert_eq!(evaluation.lambda, 0.5);
+}

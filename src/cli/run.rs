@@ -37,6 +37,10 @@ pub struct SearchArgs {
     no_value: bool,
     #[command(flatten)]
     model: ModelArgs,
+    /// A second, smaller model that plays the rollouts (λ > 0 or ORM critics); the policy
+    /// plays them otherwise. A folder, a .gguf file or a URL.
+    #[arg(long, value_name = "PATH|URL")]
+    rollout_model: Option<String>,
     /// The Python interpreter (default: $ARBOR_PYTHON, then python3).
     #[arg(long)]
     python: Option<PathBuf>,
@@ -83,7 +87,18 @@ impl SearchArgs {
         })
         .context("starting the Python interpreter")?;
         let name = self.model.model.clone();
-        Ok((ModelBackends::new(Box::new(backend), Arc::new(pool), Sampling::from_config(config)), name))
+        let mut backends =
+            ModelBackends::new(Box::new(backend), Arc::new(pool), Sampling::from_config(config));
+        if let Some(spec) = &self.rollout_model {
+            let http = match crate::model::ModelSpec::parse(spec) {
+                crate::model::ModelSpec::Remote(_) => Some(self.model.http_options()?),
+                crate::model::ModelSpec::Local(_) => None,
+            };
+            let rollout = crate::model::open(spec, self.model.local_options(), http)
+                .with_context(|| format!("opening --rollout-model {spec}"))?;
+            backends = backends.with_rollout(Box::new(rollout));
+        }
+        Ok((backends, name))
     }
 }
 
