@@ -343,16 +343,28 @@ fn run_batch(args: EvalArgs, config: SearchConfig) -> anyhow::Result<ExitCode> {
     eprintln!();
     let summary = score::summarize(&scores);
     let time = backends.time;
+    let wall = started.elapsed().as_secs_f64();
+    let share = |d: std::time::Duration| 100.0 * d.as_secs_f64() / wall.max(1e-9);
+    let backend_share = share(time.generate) + share(time.execute) + share(time.value) + share(time.judge);
     eprintln!(
-        "done: {} searches in {}, accuracy {} ({}/{}); time in model {:.0}%, interpreter {:.0}%, value {:.0}%",
+        "done: {} searches in {} ({:.2} s each), accuracy {} ({}/{}), avg steps {}",
         scores.len(),
-        format_duration(started.elapsed().as_secs_f64()),
+        format_duration(wall),
+        wall / scores.len().max(1) as f64,
         summary.accuracy.map_or_else(|| "n/a".to_owned(), |a| format!("{:.2}%", a * 100.0)),
         summary.correct,
         summary.graded,
-        100.0 * time.generate.as_secs_f64() / started.elapsed().as_secs_f64(),
-        100.0 * time.execute.as_secs_f64() / started.elapsed().as_secs_f64(),
-        100.0 * time.value.as_secs_f64() / started.elapsed().as_secs_f64(),
+        summary.avg_steps.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.2}")),
+    );
+    eprintln!(
+        "time: model {:.1}%, interpreter {:.1}%, value {:.1}%, judge {:.1}%, engine and writing {:.1}%; {} tokens generated ({:.0} tok/s)",
+        share(time.generate),
+        share(time.execute),
+        share(time.value),
+        share(time.judge),
+        (100.0 - backend_share).max(0.0),
+        time.generated_tokens,
+        time.generated_tokens as f64 / wall.max(1e-9),
     );
     eprintln!(
         "trees written to {} (score them with: arbor score --trees {})",

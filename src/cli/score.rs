@@ -12,8 +12,9 @@ use crate::store::TreeFile;
 /// Each tree's answer is chosen as the reference's scripts choose it: `solutions[0]` for
 /// beam-search trees, offline re-selection (q_value, pruned, B1=1, B2=5) for MCTS trees, the
 /// longest tag for greedy chains. maj@k votes over all answers given for the same question
-/// (several runs in the files, or a beam tree's top-k solutions). Average time and tokens
-/// are shown when the files record them.
+/// (several runs in the files, or a beam tree's top-k solutions). Average time (each
+/// search's start-to-finish wall time; searches overlap in batch runs, whose own summary gives
+/// the throughput) and tokens are shown when the files record them.
 ///
 /// Exit status: 0, or 2 when some lines could not be read (reported on stderr, left out).
 #[derive(Debug, clap::Args)]
@@ -121,7 +122,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             v.map_or_else(|| "n/a (not in the files)".to_owned(), |v| format!("{v:.2}{unit}"))
         };
         writeln!(out, "avg steps   {}", or_na(summary.avg_steps, ""))?;
-        writeln!(out, "avg time    {}", or_na(summary.avg_seconds, " s"))?;
+        // Batch runs overlap their searches, so this is latency, not throughput.
+        writeln!(out, "avg time    {}", or_na(summary.avg_seconds, " s per search, start to finish"))?;
         writeln!(out, "avg tokens  {}", or_na(summary.avg_tokens, ""))?;
         if skipped > 0 {
             writeln!(out, "skipped     {skipped} unreadable lines")?;
