@@ -221,6 +221,11 @@ pub enum PromptFormat {
     Chat { system: String },
 }
 
+/// The demonstration question of the chat format.
+pub const CHAT_EXAMPLE_QUESTION: &str = "A box holds 12 pencils. How many pencils are in 7 boxes?";
+/// Its solution, in the react_sft step format.
+pub const CHAT_EXAMPLE_SOLUTION: &str = "<step>\n<p>\nMultiply the pencils per box by the number of boxes.\n</p>\n<code>\n```python\nprint(12 * 7)\n```\n</code>\n<output>\n84\n</output>\n</step>\n<step>\n<p>\nThere are 84 pencils.\n</p>\n<p>\nFinal Answer: 84\n</p>\n</step>";
+
 /// The system message of the chat format.
 pub const CHAT_SYSTEM: &str = "Solve the math problem step by step. Write each step as\n<step>\n<p>\nyour reasoning\n</p>\n<code>\n```python\nPython code that prints a result\n```\n</code>\n</step>\nand stop after </code>; the code's output will be shown to you in <output> tags. When you know the answer, write\n<step>\n<p>\nyour reasoning\n</p>\n<p>\nFinal Answer: the answer\n</p>\n</step>";
 
@@ -288,8 +293,9 @@ impl PromptFormat {
                 } else {
                     format!("{partial_solution}{step_delim}")
                 };
+                // One worked exchange shows small instruct models the step format in action.
                 format!(
-                    "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n{partial}{}",
+                    "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{CHAT_EXAMPLE_QUESTION}<|im_end|>\n<|im_start|>assistant\n{CHAT_EXAMPLE_SOLUTION}<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n{partial}{}",
                     self.step_prefix()
                 )
             }
