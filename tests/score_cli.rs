@@ -115,5 +115,5 @@ fn text_report_and_tokens() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("line     1  ✓  answer 331"), "{text}");
     assert!(text.contains("accuracy    100.00%  (1/1)"), "{text}");
-    assert!(text.contains("avg tokens  40804.00"), "{text}");
+    assert!(text.contains("avg tokens  38181.00"), "{text}");
 }

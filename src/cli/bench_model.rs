@@ -1,5 +1,5 @@
 //! `arbor bench model`: prefill/decode throughput of a GGUF model under arbor and under
-//! llama.cpp (llama-cpp-python), and the prefix cache's effect on a simulated MCTS run.
+//! llama.cpp (llama-cpp-python), and the prefix cache's effect during arbor's MCTS.
 //!
 //! Thread counts are fixed per process (candle reads `RAYON_NUM_THREADS` once), so each
 //! throughput figure comes from a child process of this binary started with that variable.
@@ -11,9 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{
-    CandleModel, GenRequest, ModelOptions, Policy, Rng, SampleParams, requantize_gguf_file, sample_token,
-};
+use crate::model::{CandleModel, ModelOptions, Rng, SampleParams, requantize_gguf_file, sample_token};
 
 /// Model throughput and prefix-cache figures, side by side.
 ///
@@ -34,13 +32,13 @@ pub struct Args {
     pub prompt_tokens: usize,
     #[arg(long, default_value_t = 64)]
     pub decode_tokens: usize,
-    /// Simulated MCTS: expansions (the reference's N).
+    /// MCTS: iterations per tree (the reference's N).
     #[arg(long, default_value_t = 40)]
     pub mcts_iterations: usize,
-    /// Simulated MCTS: samples per expansion.
+    /// MCTS: samples per expansion.
     #[arg(long, default_value_t = 5)]
     pub children: usize,
-    /// Simulated MCTS: max tokens of one step.
+    /// MCTS: max tokens of one step.
     #[arg(long, default_value_t = 48)]
     pub step_tokens: usize,
     #[arg(long)]
@@ -63,7 +61,7 @@ struct Throughput {
     decode_tok_s: f64,
 }
 
-/// Problems of the simulated MCTS run (one tree each).
+/// Problems of the MCTS run (one tree each).
 const MCTS_QUESTIONS: [&str; 3] = [
     QUESTION,
     "A store sells pencils at 3 for $1. How much do 12 pencils cost? Explain each step.",
@@ -162,7 +160,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
     if !args.skip_mcts {
         println!(
-            "\nsimulated MCTS ({} trees): N = {} per tree, {} samples per expansion, steps end at \"\\n\" or {} tokens",
+            "\narbor's MCTS ({} trees, mcts preset, chat format, no value head): N = {} per tree, {} samples per expansion, steps of at most {} tokens",
             MCTS_QUESTIONS.len(),
             args.mcts_iterations,
             args.children,
@@ -278,29 +276,37 @@ struct MctsFigures {
     seconds: f64,
 }
 
-struct SimNode {
-    prompt: String,
-    children: Vec<usize>,
-    prior: f64,
-    visits: u32,
-    value_sum: f64,
-    terminal: bool,
-    depth: usize,
-}
-
-/// Grows trees the way the reference's MCTS does: select a leaf by PUCT, expand it with
-/// `children` samples from its path prompt, each child's prompt = parent prompt + step, back up a
-/// value. SmolLM2 has no value head, so the backed-up value is a seeded random number; the token
-/// accounting, which is what this measures, does not depend on it.
+/// Runs arbor's MCTS (the `mcts` preset with the chat format, no value head: SmolLM2 has
+/// none) on the benchmark questions, one tree each, through the real driver, model backend and
+/// interpreter, and reads the model's token accounting.
 fn simulate_mcts(args: &Args, cache_bytes: usize) -> Result<MctsFigures> {
+    use std::sync::Arc;
+
+    use crate::engine::backends::{ModelBackends, Sampling};
+    use crate::engine::driver::Driver;
+    use crate::interp::{Pool, PoolConfig};
+    use crate::problems::GroundTruth;
+    use crate::search::config::{LeafValue, PromptWrap};
+
     let opts = ModelOptions { kv_cache_bytes: cache_bytes, ..ModelOptions::default() };
-    let mut model = CandleModel::load(&args.model, opts)?;
-    let start = Instant::now();
-    let mut expansions = 0;
+    let model = CandleModel::load(&args.model, opts)?;
+    let mut config = crate::search::presets::load("mcts")?;
+    config.prompt_wrap = PromptWrap::Chat;
+    config.need_value_func = false;
+    config.leaf_value = LeafValue::None;
+    config.iterations = args.mcts_iterations;
+    config.n_generate_sample = args.children;
+    config.max_tokens = args.step_tokens;
+    let pool = Pool::new(PoolConfig::default()).context("starting the Python interpreter")?;
+    let mut backends = ModelBackends::new(Box::new(model), Arc::new(pool), Sampling::from_config(&config));
+    let mut driver = Driver::new();
     for (q, question) in MCTS_QUESTIONS.iter().enumerate() {
-        expansions += grow_tree(args, &mut model, question, q as u64)?;
+        driver.add(crate::search::new_search(config.clone(), question, GroundTruth::Unknown, q as u64));
     }
-    let s = model.stats();
+    let start = Instant::now();
+    driver.run(&mut backends, &mut |_, _| {})?;
+    let expansions = driver.counts.generate_requests as u64;
+    let s = backends.model().stats();
     Ok(MctsFigures {
         expansions,
         prompt: s.prompt_tokens,
@@ -309,88 +315,4 @@ fn simulate_mcts(args: &Args, cache_bytes: usize) -> Result<MctsFigures> {
         generated: s.generated_tokens,
         seconds: start.elapsed().as_secs_f64(),
     })
-}
-
-/// One tree; returns the number of expansions (fewer than N when every branch ended).
-fn grow_tree(args: &Args, model: &mut CandleModel, question: &str, tree: u64) -> Result<u64> {
-    let mut rng = Rng::new(2024 + tree);
-    let mut expansions = 0;
-    let root = SimNode {
-        prompt: chat_prompt(question),
-        children: vec![],
-        prior: 1.0,
-        visits: 0,
-        value_sum: 0.0,
-        terminal: false,
-        depth: 0,
-    };
-    let mut nodes = vec![root];
-    for iteration in 0..args.mcts_iterations {
-        // Selection: PUCT among non-terminal children; a node whose children all ended ends too.
-        let mut path = vec![0usize];
-        let mut at = 0;
-        while !nodes[at].children.is_empty() {
-            let n_parent = nodes[at].visits.max(1) as f64;
-            let best = nodes[at]
-                .children
-                .iter()
-                .copied()
-                .filter(|&c| !nodes[c].terminal)
-                .max_by(|&a, &b| puct(&nodes[a], n_parent).total_cmp(&puct(&nodes[b], n_parent)));
-            match best {
-                Some(c) => {
-                    at = c;
-                    path.push(c);
-                }
-                None => {
-                    nodes[at].terminal = true;
-                    break;
-                }
-            }
-        }
-        if nodes[0].terminal {
-            break;
-        }
-        if nodes[at].terminal {
-            continue;
-        }
-        // Expansion: the reference's react_sft steps end with "\n"; EOS ends the solution.
-        let seed = (tree << 32) | iteration as u64;
-        let mut req = GenRequest::new(nodes[at].prompt.clone(), args.children, args.step_tokens, seed);
-        req.temperature = 0.6;
-        req.stop = vec!["\n".into()];
-        let resp = model.generate(&[req])?.remove(0);
-        expansions += 1;
-        let depth = nodes[at].depth + 1;
-        if resp.candidates.is_empty() {
-            nodes[at].terminal = true; // the prompt no longer fits
-        }
-        for c in resp.candidates {
-            let terminal = c.finish == crate::model::Finish::Eos || depth >= 8;
-            let child = SimNode {
-                prompt: format!("{}{}\n", nodes[at].prompt, c.text),
-                children: vec![],
-                prior: c.prior(),
-                visits: 0,
-                value_sum: 0.0,
-                terminal,
-                depth,
-            };
-            nodes.push(child);
-            let id = nodes.len() - 1;
-            nodes[at].children.push(id);
-        }
-        // Backup.
-        let value = rng.next_f64() * 2.0 - 1.0;
-        for &n in &path {
-            nodes[n].visits += 1;
-            nodes[n].value_sum += value;
-        }
-    }
-    Ok(expansions)
-}
-
-fn puct(node: &SimNode, n_parent: f64) -> f64 {
-    let q = if node.visits == 0 { 0.0 } else { node.value_sum / node.visits as f64 };
-    q + 1.25 * node.prior * n_parent.sqrt() / (1.0 + node.visits as f64)
 }

@@ -64,7 +64,7 @@ impl SearchArgs {
     }
 
     /// Loads the model and starts the interpreter pool.
-    fn backends(&self, config: &SearchConfig) -> anyhow::Result<(ModelBackends, String)> {
+    fn backends(&self, config: &SearchConfig) -> anyhow::Result<(ModelBackends<Backend>, String)> {
         eprintln!("loading {} ...", self.model.model);
         let backend = self.model.open()?;
         let wants_values = config.need_value_func

@@ -53,23 +53,30 @@ pub struct TimeSpent {
     pub generated_tokens: u64,
 }
 
-pub struct ModelBackends {
-    model: Box<dyn PolicyAndValue>,
+/// Backends over a model (any [`PolicyAndValue`], boxed as a trait object by default), an
+/// optional rollout model and the interpreter pool.
+pub struct ModelBackends<M: PolicyAndValue + ?Sized = dyn PolicyAndValue> {
+    model: Box<M>,
     rollout: Option<Box<dyn Policy + Send>>,
     interp: Arc<Pool>,
     pub sampling: Sampling,
     pub time: TimeSpent,
 }
 
-impl ModelBackends {
-    pub fn new(model: Box<dyn PolicyAndValue>, interp: Arc<Pool>, sampling: Sampling) -> ModelBackends {
+impl<M: PolicyAndValue + ?Sized> ModelBackends<M> {
+    pub fn new(model: Box<M>, interp: Arc<Pool>, sampling: Sampling) -> ModelBackends<M> {
         ModelBackends { model, rollout: None, interp, sampling, time: TimeSpent::default() }
     }
 
     /// A separate (smaller, faster) model for rollouts.
-    pub fn with_rollout(mut self, rollout: Box<dyn Policy + Send>) -> ModelBackends {
+    pub fn with_rollout(mut self, rollout: Box<dyn Policy + Send>) -> ModelBackends<M> {
         self.rollout = Some(rollout);
         self
+    }
+
+    /// The model, e.g. to read its cache statistics.
+    pub fn model(&self) -> &M {
+        &self.model
     }
 
     fn request(&self, need: &GenerateNeed) -> GenRequest {
@@ -119,7 +126,7 @@ fn model_error(e: crate::model::Error) -> EngineError {
     EngineError::Backend(e.to_string())
 }
 
-impl Backends for ModelBackends {
+impl<M: PolicyAndValue + ?Sized> Backends for ModelBackends<M> {
     fn generate(&mut self, needs: &[GenerateNeed]) -> Result<Vec<Generated>, EngineError> {
         let start = Instant::now();
         let (policy_idx, rollout_idx): (Vec<usize>, Vec<usize>) =

@@ -1,19 +1,24 @@
-//! A simulated MCTS: the reference's search loop (PUCT selection over non-terminal children,
-//! expansion into 5 samples, ±1 rewards at final answers, value-head backup at the leaf)
-//! driven by a random stand-in for the policy, the interpreter and the value head.
+//! Realistic trees without a model: arbor's own MCTS (training mode, ±1 rewards) on synthetic
+//! two-step word problems, driven by scripted backends that play a plausible policy, an
+//! interpreter for `x = A op B` steps and a value head that favours the right track.
 //!
-//! It exists to make realistic trees without a model: sample files for the viewer, and large
-//! files for the store benchmark. Its trees follow every rule a real search's trees follow
-//! (tags, sentinels, Q = mean of backups, failure strings), but the steps are synthetic.
+//! It exists to make sample files for the viewer and large files for the store benchmark;
+//! every rule of the tree (tags, sentinels, Q = mean of backups, failure strings) is the real
+//! search's, only the steps are synthetic.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
 
+use crate::engine::driver::Driver;
+use crate::engine::output::{RunFacts, to_record};
+use crate::engine::scripted::Scripted;
+use crate::problems::GroundTruth;
+use crate::search::config::{Mode, SearchConfig};
+use crate::search::new_search;
+use crate::search::request::{ExecuteNeed, Executed, GenerateNeed, Generated, Sample, ValueNeed};
 use crate::store::TreeRecord;
-use crate::tree::{
-    ExecStatus, Execution, Generation, NodeId, StatKeys, Step, TerminalReason, Tree, TreeEvent, puct_score,
-};
+use crate::tree::ExecStatus;
 
 /// Settings of one simulated search.
 #[derive(Clone, Copy, Debug)]
@@ -35,239 +40,162 @@ impl SimConfig {
     }
 }
 
-/// The hidden truth about a simulated node: whether its path is still heading to the answer.
-#[derive(Clone, Copy)]
-struct Latent {
-    on_track: bool,
-    errors: u32,
-    /// The running value the synthetic code has computed so far.
-    acc: i64,
+/// The numbers of a synthetic problem: `a + b·c` apples.
+#[derive(Clone, Copy, Debug)]
+struct Problem {
+    a: i64,
+    b: i64,
+    c: i64,
 }
 
-struct Sim<'a> {
-    cfg: &'a SimConfig,
-    rng: StdRng,
-    tree: Tree,
-    latent: Vec<Latent>,
-    exhausted: Vec<bool>,
-    answer: i64,
+impl Problem {
+    fn answer(self) -> i64 {
+        self.a + self.b * self.c
+    }
+
+    /// The partial results of the right solution, in order.
+    fn plan(self) -> [i64; 2] {
+        [self.b * self.c, self.answer()]
+    }
 }
 
-/// Simulates one search on a synthetic arithmetic problem and returns the finished record:
-/// the problem's keys (`index`, `question`, `answer`), the tree, and run facts under `arbor`.
+/// The outputs observed on the path a prompt ends with.
+fn outputs(prompt: &str) -> Vec<String> {
+    prompt
+        .split("<output>\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("\n</output>").map(|(out, _)| out.to_owned()))
+        .collect()
+}
+
+/// Whether the observed outputs follow the right plan so far.
+fn on_track(problem: Problem, seen: &[String]) -> bool {
+    seen.iter()
+        .zip(problem.plan().iter().chain(std::iter::repeat(&problem.answer())))
+        .all(|(s, p)| *s == p.to_string())
+}
+
+fn code_step(thought: &str, expr: &str) -> String {
+    format!("<step>\n<p>\n{thought}\n</p>\n<code>\n```python\nx = {expr}\nprint(x)\n```")
+}
+
+fn final_step(thought: &str, answer: i64) -> String {
+    format!("<step>\n<p>\n{thought} {answer}.\n</p>\n<p>\nFinal Answer: ${answer}$\n</p>\n")
+}
+
+/// The synthetic policy: mostly sensible on the right track, error-prone off it.
+fn policy(problem: Problem, need: &GenerateNeed) -> Generated {
+    let mut rng = StdRng::seed_from_u64(need.seed);
+    let seen = outputs(&need.prompt);
+    let good = on_track(problem, &seen);
+    let last: i64 = seen.last().and_then(|s| s.parse().ok()).unwrap_or(problem.a);
+    let Problem { a, b, c } = problem;
+    let samples = (0..need.n)
+        .map(|_| {
+            let r: f64 = rng.random();
+            let text = match (good, seen.len()) {
+                (true, 0) if r < 0.55 => {
+                    code_step("Find how many apples the bags hold.", &format!("{b} * {c}"))
+                }
+                (true, 0) if r < 0.75 => code_step("Add the bags to the crate.", &format!("{a} + {b}")),
+                (true, 0) if r < 0.85 => code_step("Reuse the total from before.", "total * 2"),
+                (true, 0) => final_step("The crate holds", a + b + c),
+                (true, 1) if r < 0.6 => {
+                    code_step("Add the apples already in the crate.", &format!("{a} + {last}"))
+                }
+                (true, 1) if r < 0.75 => code_step("Multiply by the crate.", &format!("{last} * {a}")),
+                (true, 1) => final_step("So the crate holds", last),
+                (true, _) if r < 0.7 => final_step("Putting it together, the crate holds", last),
+                (true, _) if r < 0.85 => code_step("Check the total once more.", &format!("{last} + 0")),
+                (true, _) => final_step("So the total should be", last + rng.random_range(1..20)),
+                (false, _) if r < 0.35 => code_step("Combine the numbers again.", &format!("{last} + {b}")),
+                (false, _) if r < 0.55 => code_step("Use the running total.", "running_total + 1"),
+                (false, _) => final_step("So the total should be", last),
+            };
+            let tokens = 12 + (text.len() / 4) as u32;
+            Sample {
+                text,
+                tokens,
+                logprob_sum: -rng.random_range(0.02..0.9) * f64::from(tokens),
+                finish: Some("stop".into()),
+            }
+        })
+        .collect();
+    let value = if good { 0.2 + 0.25 * seen.len().min(2) as f64 } else { -0.4 };
+    Generated {
+        samples,
+        value: Some(value + rng.random_range(-0.2..0.2)),
+        elapsed_ms: 40.0 + rng.random_range(0.0..300.0),
+    }
+}
+
+/// `x = A op B` evaluated; anything else is an undefined name, as Python would say.
+fn execute(need: &ExecuteNeed) -> Executed {
+    let expr = need.code.split("x = ").nth(1).and_then(|rest| rest.lines().next()).unwrap_or("");
+    let mut parts = expr.split_whitespace();
+    let result =
+        match (parts.next().map(str::parse::<i64>), parts.next(), parts.next().map(str::parse::<i64>)) {
+            (Some(Ok(x)), Some("+"), Some(Ok(y))) => Some(x + y),
+            (Some(Ok(x)), Some("*"), Some(Ok(y))) => Some(x * y),
+            _ => None,
+        };
+    match result {
+        Some(v) => Executed { observation: v.to_string(), status: ExecStatus::Ok, elapsed_ms: 5.0 },
+        None => {
+            let name = expr.split_whitespace().next().unwrap_or("x");
+            Executed {
+                observation: format!("NameError: name '{name}' is not defined"),
+                status: ExecStatus::Error,
+                elapsed_ms: 5.0,
+            }
+        }
+    }
+}
+
+fn value(problem: Problem, need: &ValueNeed) -> Option<f64> {
+    Some(if on_track(problem, &outputs(&need.prompt)) { 0.5 } else { -0.5 })
+}
+
+/// Simulates one search on a synthetic problem and returns the finished record: the problem's
+/// keys (`index`, `question`, `answer`), the tree, and run facts under `arbor`.
 pub fn simulate(index: usize, cfg: &SimConfig) -> TreeRecord {
     let mut rng = StdRng::seed_from_u64(cfg.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let (a, b, c) = (rng.random_range(2..60i64), rng.random_range(2..30i64), rng.random_range(2..30i64));
+    let problem =
+        Problem { a: rng.random_range(2..60), b: rng.random_range(2..30), c: rng.random_range(2..30) };
     let question = format!(
-        "A crate holds {a} apples. A farmer adds {b} bags of {c} apples each. How many apples are in the crate now?"
+        "A crate holds {} apples. A farmer adds {} bags of {} apples each. How many apples are in the crate now?",
+        problem.a, problem.b, problem.c
     );
-    let answer = a + b * c;
-    let mut sim = Sim { cfg, rng, tree: Tree::new(), latent: Vec::new(), exhausted: Vec::new(), answer };
-    sim.run(&question);
+    let config = SearchConfig {
+        mode: Mode::Mcts,
+        n_generate_sample: cfg.children as usize,
+        c_puct: cfg.c_puct,
+        max_depth: cfg.max_depth,
+        errors_threshold: cfg.errors_threshold,
+        iterations: cfg.nodes,
+        is_sampling: true,
+        need_value_func: true,
+        prune: true,
+        seed: cfg.seed,
+        ..SearchConfig::default()
+    };
+    let mut backends = Scripted::new(move |n| policy(problem, n), execute, move |n| value(problem, n));
+    let mut driver = Driver::new();
+    let gold = GroundTruth::One(problem.answer().to_string());
+    let id = driver.add(new_search(config.clone(), &question, gold, index as u64));
+    // Scripted backends never fail.
+    while driver.search(id).tree().len() < cfg.nodes
+        && driver.round(&mut backends, &mut |_, _| {}).unwrap_or(false)
+    {}
+    driver.search_mut(id).finish_early();
 
     let mut fields = Map::new();
     fields.insert("index".into(), json!(index));
     fields.insert("question".into(), Value::String(question));
-    fields.insert("answer".into(), Value::String(answer.to_string()));
-    let mut record = TreeRecord::new(fields, sim.tree);
-    record.run.insert("algorithm".into(), json!("mcts"));
+    fields.insert("answer".into(), Value::String(problem.answer().to_string()));
+    let mut record = to_record(&fields, driver.search(id), &config, &RunFacts::default());
     record.run.insert("simulated".into(), json!(true));
-    record.run.insert("seed".into(), json!(cfg.seed));
-    record.run.insert("c_puct".into(), json!(cfg.c_puct));
-    record.run.insert("n_generate_sample".into(), json!(cfg.children));
     record
-}
-
-impl Sim<'_> {
-    fn apply(&mut self, event: TreeEvent) -> NodeId {
-        // The simulator only emits events about nodes it created.
-        match self.tree.apply(&event) {
-            Ok(id) => id,
-            Err(e) => unreachable!("simulator produced an invalid event: {e}"),
-        }
-    }
-
-    fn run(&mut self, question: &str) {
-        let step = Step { extra_info: format!("question: {question}"), ..Step::default() };
-        self.apply(TreeEvent::Root { step, keys: StatKeys::MCTS });
-        self.latent.push(Latent { on_track: true, errors: 0, acc: 0 });
-        self.exhausted.push(false);
-        // Each round adds `children` nodes unless the tree is exhausted.
-        let max_rounds = self.cfg.nodes * 4 + 100;
-        for _ in 0..max_rounds {
-            if self.tree.len() >= self.cfg.nodes {
-                break;
-            }
-            let Some(leaf) = self.select() else { break };
-            self.expand(leaf);
-        }
-    }
-
-    /// PUCT descent over non-terminal children; a node whose children are all terminal is
-    /// marked exhausted and selection starts again (the reference would stop the whole tree).
-    fn select(&mut self) -> Option<NodeId> {
-        loop {
-            let mut id = NodeId::ROOT;
-            if self.exhausted[0] {
-                return None;
-            }
-            loop {
-                let node = self.tree.node(id);
-                if node.is_leaf() {
-                    return Some(id);
-                }
-                let open: Vec<NodeId> = node
-                    .children()
-                    .iter()
-                    .copied()
-                    .filter(|c| self.tree.node(*c).terminal().is_none() && !self.exhausted[c.index()])
-                    .collect();
-                if open.is_empty() {
-                    self.exhausted[id.index()] = true;
-                    self.apply(TreeEvent::Terminal { node: id, reason: TerminalReason::ChildrenExhausted });
-                    break;
-                }
-                let parent_visits = node.stats().visit_count;
-                let score = |c: &NodeId| {
-                    let s = self.tree.node(*c).stats();
-                    puct_score(s.q_value, s.visit_count, s.prior, parent_visits, self.cfg.c_puct)
-                };
-                let best = open.iter().map(score).fold(f64::NEG_INFINITY, f64::max);
-                let ties: Vec<NodeId> = open.iter().copied().filter(|c| score(c) == best).collect();
-                id = ties[self.rng.random_range(0..ties.len())];
-            }
-        }
-    }
-
-    fn expand(&mut self, leaf: NodeId) {
-        let parent = self.latent[leaf.index()];
-        let depth = self.tree.node(leaf).depth() + 1;
-        // The reference sets the leaf's value from the generation request's estimate, backs up
-        // each terminal child's reward as the child is made (training mode), then backs up
-        // the leaf's estimate.
-        let leaf_value = self.value_estimate(parent);
-        self.apply(TreeEvent::Value { node: leaf, value: leaf_value });
-        for index in 0..self.cfg.children {
-            let (child, reward) = self.sample_child(leaf, index, depth, parent);
-            if let Some(r) = reward {
-                self.apply(TreeEvent::Backup { node: child, value: r });
-            }
-        }
-        self.apply(TreeEvent::Backup { node: leaf, value: leaf_value });
-    }
-
-    fn value_estimate(&mut self, latent: Latent) -> f64 {
-        let (mean, spread) = if latent.on_track { (0.45, 0.35) } else { (-0.35, 0.35) };
-        let v: f64 = mean + spread * (self.rng.random::<f64>() * 2.0 - 1.0);
-        (v.clamp(-1.0, 1.0) * 1000.0).round() / 1000.0
-    }
-
-    /// Creates one sampled child; returns it and its reward when it is terminal.
-    fn sample_child(
-        &mut self,
-        parent: NodeId,
-        index: u32,
-        depth: u32,
-        latent: Latent,
-    ) -> (NodeId, Option<f64>) {
-        let on_track = latent.on_track && self.rng.random::<f64>() < 0.9;
-        let final_chance = 0.06 + 0.08 * f64::from(depth);
-        let logprob_mean = -self.rng.random_range(0.02..0.9f64);
-        let prior = logprob_mean.exp();
-        let elapsed_ms = self.rng.random_range(40.0..400.0f64).round();
-        if self.rng.random::<f64>() < final_chance {
-            let answer = if on_track && self.rng.random::<f64>() < 0.9 {
-                self.answer
-            } else {
-                self.answer + self.rng.random_range(-40..40i64)
-            };
-            let correct = answer == self.answer;
-            let thought =
-                if correct { "Putting it together, the total is" } else { "So the total should be" };
-            let text = format!(
-                "<step>\n<p>\n{thought} {answer}.\n</p>\n<p>\nFinal Answer: ${answer}$\n</p>\n</step>"
-            );
-            let step = Step { text, final_answer: answer.to_string(), ..Step::default() };
-            let tokens = 14 + self.rng.random_range(0..10u32);
-            let id = self.child(parent, index, step, prior, tokens, logprob_mean, elapsed_ms);
-            self.latent.push(Latent { on_track, ..latent });
-            self.apply(TreeEvent::Terminal { node: id, reason: TerminalReason::FinalAnswer });
-            self.apply(TreeEvent::Graded { node: id, correct });
-            return (id, Some(if correct { 1.0 } else { -1.0 }));
-        }
-
-        let var = format!("x{depth}");
-        let error = self.rng.random::<f64>() < 0.12;
-        let (code, observation, acc, status) = if error {
-            let code = format!("{var} = total_{} * {}\nprint({var})", depth, self.rng.random_range(2..9));
-            (code, format!("NameError: name 'total_{depth}' is not defined"), latent.acc, ExecStatus::Error)
-        } else {
-            let k = self.rng.random_range(2..30i64);
-            let acc = if on_track { latent.acc + k } else { latent.acc * k };
-            (format!("{var} = {} + {k}\nprint({var})", latent.acc), acc.to_string(), acc, ExecStatus::Ok)
-        };
-        let thought = match (error, on_track) {
-            (true, _) => "Reuse the running total from before.",
-            (false, true) => "Add the next group to the running total.",
-            (false, false) => "Multiply the running total by the count.",
-        };
-        let action_input = format!("```python\n{code}\n```");
-        let step_result = format!("<step>\n<p>\n{thought}\n</p>\n<code>\n{action_input}\n</code>");
-        let text = format!("{step_result}\n<output>\n{observation}\n</output>\n</step>");
-        let step = Step {
-            text: step_result,
-            action: "python_interpreter".to_owned(),
-            action_input,
-            ..Step::default()
-        };
-        let tokens = 30 + self.rng.random_range(0..40u32);
-        let id = self.child(parent, index, step, prior, tokens, logprob_mean, elapsed_ms);
-        let exec_ms = self.rng.random_range(3.0..30.0f64).round();
-        self.apply(TreeEvent::Executed {
-            node: id,
-            execution: Execution { observation, status, elapsed_ms: exec_ms },
-            text,
-        });
-        let errors = if error { latent.errors + 1 } else { 0 };
-        self.latent.push(Latent { on_track: on_track && !error, errors, acc });
-        if errors > self.cfg.errors_threshold {
-            return (self.fail(id, TerminalReason::TooManyCodeErrors), Some(-1.0));
-        }
-        if depth > self.cfg.max_depth {
-            return (self.fail(id, TerminalReason::TooManySteps), Some(-1.0));
-        }
-        (id, None)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn child(
-        &mut self,
-        parent: NodeId,
-        index: u32,
-        step: Step,
-        prior: f64,
-        tokens: u32,
-        logprob_mean: f64,
-        elapsed_ms: f64,
-    ) -> NodeId {
-        let id = self.apply(TreeEvent::Child { parent, index, step, prior, keys: StatKeys::MCTS });
-        self.exhausted.push(false);
-        let generation = Generation {
-            tokens,
-            logprob_sum: logprob_mean * f64::from(tokens),
-            elapsed_ms,
-            finish: Some("stop".to_owned()),
-        };
-        self.apply(TreeEvent::Generated { node: id, generation });
-        id
-    }
-
-    /// Marks a non-final node as a failed path; the tree writes the reference's failure
-    /// string into its final answer.
-    fn fail(&mut self, id: NodeId, reason: TerminalReason) -> NodeId {
-        self.apply(TreeEvent::Terminal { node: id, reason });
-        id
-    }
 }
 
 #[cfg(test)]
@@ -282,7 +210,6 @@ mod tests {
         for id in tree.ids() {
             let node = tree.node(id);
             let s = node.stats();
-            // Visits: one per backup through the node; a parent has at least its children's.
             let child_visits: u32 = node.children().iter().map(|c| tree.node(*c).stats().visit_count).sum();
             assert!(s.visit_count >= child_visits, "{}", node.tag());
             if s.visit_count > 0 {
@@ -292,7 +219,22 @@ mod tests {
             assert!(node.children().len() <= 5);
             assert!(node.depth() <= 9);
         }
+        assert!(tree.ids().any(|id| tree.node(id).info().correct == Some(true)), "some answers are right");
+        assert!(tree.ids().any(|id| tree.node(id).info().correct == Some(false)), "some are wrong");
         // Deterministic by seed.
         assert_eq!(simulate(3, &SimConfig::reference(400, 7)).tree, record.tree);
+    }
+
+    #[test]
+    fn the_scripted_interpreter_computes_and_fails_like_python() {
+        let run = |code: &str| {
+            execute(&ExecuteNeed { node: crate::tree::NodeId::ROOT, ancestors: vec![], code: code.into() })
+        };
+        assert_eq!(run("```python\nx = 12 * 7\nprint(x)\n```").observation, "84");
+        let e = run("```python\nx = total * 2\nprint(x)\n```");
+        assert_eq!(
+            (e.observation.as_str(), e.status),
+            ("NameError: name 'total' is not defined", ExecStatus::Error)
+        );
     }
 }
