@@ -48,8 +48,36 @@ pub struct TuiArgs {
     /// Interpreter workers running code at once.
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// The model: an HF checkpoint folder, a .gguf file, or http(s) URL(s) of
+    /// OpenAI-compatible servers. Without it the picker says how to get one (or use --demo).
+    #[arg(long, value_name = "PATH|URL")]
+    model: Option<String>,
+    /// A value head (.pth or .safetensors) for a model that has none.
+    #[arg(long, value_name = "FILE")]
+    value_head: Option<PathBuf>,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+/// The `--model` options of the search commands, with their defaults.
+#[derive(clap::Parser)]
+struct ModelOnly {
     #[command(flatten)]
-    model: Option<ModelArgs>,
+    model: ModelArgs,
+}
+
+impl TuiArgs {
+    fn model_args(&self) -> anyhow::Result<Option<ModelArgs>> {
+        let Some(model) = &self.model else { return Ok(None) };
+        let mut argv = vec!["arbor".to_owned(), "--model".to_owned(), model.clone(), "--device".to_owned(), self.device.clone()];
+        if let Some(head) = &self.value_head {
+            argv.push("--value-head".to_owned());
+            argv.push(head.display().to_string());
+        }
+        let parsed = <ModelOnly as clap::Parser>::try_parse_from(argv).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Some(parsed.model))
+    }
 }
 
 /// Open a saved tree file in the terminal UI.
@@ -125,7 +153,7 @@ fn options(args: TuiArgs, view: Option<PathBuf>) -> anyhow::Result<Options> {
     if args.demo {
         models.push(tui::demo_model(Duration::from_millis(args.demo_delay_ms)));
     }
-    if let Some(model) = args.model.clone() {
+    if let Some(model) = args.model_args()? {
         models.push(model_choice(model, choice));
     }
     let mut data: Vec<(String, PathBuf)> = Vec::new();

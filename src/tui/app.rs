@@ -816,7 +816,9 @@ impl App {
                 }
             }
             Event::Progress(_) => {
-                if let Some(live) = self.live.as_mut().filter(|l| l.finish.is_none() && l.search.is_some()) {
+                // Starting a search cancels the others, so every round is this search's (the
+                // round that finishes it reports after its Finished event).
+                if let Some(live) = self.live.as_mut().filter(|l| l.search.is_some()) {
                     live.iterations += 1;
                 }
             }

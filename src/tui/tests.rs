@@ -35,21 +35,22 @@ fn options(models: Vec<ModelChoice>, data: Vec<(String, PathBuf)>) -> Options {
     }
 }
 
-/// The demo problem, a demo model, and a small problem file.
-fn demo_app() -> App {
-    build_app(&options(vec![demo_model(Duration::ZERO)], vec![("toy.jsonl".into(), toy_file(3))]))
+/// The demo problem, a demo model, and a small problem file (in a directory that lives as long
+/// as the returned guard).
+fn demo_app() -> (App, tempfile::TempDir) {
+    let (data, dir) = toy_file(3);
+    (build_app(&options(vec![demo_model(Duration::ZERO)], vec![("toy.jsonl".into(), data)])), dir)
 }
 
-/// A problem file of `n` copies of the toy question (in a temp dir kept for the test run).
-fn toy_file(n: usize) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("arbor-tui-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("toy{n}.jsonl"));
+/// A problem file of `n` copies of the toy question.
+fn toy_file(n: usize) -> (PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("toy{n}.jsonl"));
     let lines: String = (0..n)
         .map(|i| format!("{{\"question\": \"What is 6 times 7? (copy {i})\", \"answer\": \"42\", \"level\": \"Level 1\"}}\n"))
         .collect();
     std::fs::write(&path, lines).unwrap();
-    path
+    (path, dir)
 }
 
 fn key(c: char) -> KeyEvent {
@@ -111,7 +112,7 @@ fn run_toy(app: &mut App, effects: Vec<Effect>, rounds: Option<usize>) -> (Tree,
 
 #[test]
 fn q_quits_except_while_typing() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     press(&mut app, "/q");
     assert!(!app.quit, "q typed into the filter");
     assert_eq!(app.picker.filter, "q");
@@ -127,7 +128,7 @@ fn q_quits_except_while_typing() {
 
 #[test]
 fn the_filter_narrows_the_list_fuzzily() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     assert_eq!(app.picker.visible.len(), 4);
     press(&mut app, "/cpy2");
     app.on_key(code(KeyCode::Enter));
@@ -149,7 +150,7 @@ fn starting_without_a_model_explains_what_to_do() {
 
 #[test]
 fn enter_starts_the_chosen_algorithm_with_the_edited_settings() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     // SBS is the default; go to MCTS and change its iterations in the form.
     press(&mut app, "a");
     assert_eq!(app.picker.algorithm_label(), "MCTS");
@@ -177,7 +178,7 @@ fn enter_starts_the_chosen_algorithm_with_the_edited_settings() {
 
 #[test]
 fn the_mirror_matches_the_engine_tree_and_freeze_buffers() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     press(&mut app, "a"); // MCTS
     let effects = app.on_key(code(KeyCode::Enter));
     let (engine_tree, _) = run_toy(&mut app, effects, Some(3));
@@ -206,7 +207,7 @@ fn the_mirror_matches_the_engine_tree_and_freeze_buffers() {
 
 #[test]
 fn search_controls_become_engine_commands() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     let effects = app.on_key(code(KeyCode::Enter));
     run_toy(&mut app, effects, Some(1));
     assert_eq!(press(&mut app, "s"), vec![Effect::Engine(Control::Step)]);
@@ -237,7 +238,7 @@ fn search_controls_become_engine_commands() {
 
 #[test]
 fn a_finished_search_shows_its_answer_and_best_path() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     let effects = app.on_key(code(KeyCode::Enter)); // SBS
     let (_, answer) = run_toy(&mut app, effects, None);
     let live = app.live.as_ref().unwrap();
@@ -254,7 +255,7 @@ fn a_finished_search_shows_its_answer_and_best_path() {
 
 #[test]
 fn tree_keys_move_mark_and_switch_panes() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     press(&mut app, "a");
     let effects = app.on_key(code(KeyCode::Enter));
     run_toy(&mut app, effects, None);
@@ -281,7 +282,7 @@ fn tree_keys_move_mark_and_switch_panes() {
 
 #[test]
 fn engine_errors_become_popups() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     app.on_engine(Event::Error { message: "the engine panicked (boom)".into() });
     assert_eq!(app.popup.as_ref().unwrap().title, "Engine error");
     app.on_engine(Event::LoadFailed { message: "no value head".into() });
@@ -292,7 +293,7 @@ fn engine_errors_become_popups() {
 
 #[test]
 fn mouse_clicks_select_rows_and_tabs() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     draw(&app);
     let list = app.hits.get().list;
     app.on_mouse(MouseEvent {
@@ -321,7 +322,7 @@ fn mouse_clicks_select_rows_and_tabs() {
 }
 
 fn browser_app(path: &str) -> App {
-    let mut app = demo_app();
+    let mut app = build_app(&options(vec![demo_model(Duration::ZERO)], Vec::new()));
     // Relative to the crate (cargo runs tests there), so snapshots show no machine paths.
     let file = crate::store::TreeFile::open(path).unwrap();
     let mut browser = Browser::new(file);
@@ -374,7 +375,7 @@ fn the_browser_reselects_with_every_strategy() {
 
 #[test]
 fn batch_panel_starts_cancels_and_tabulates() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     press(&mut app, "4");
     assert_eq!(app.screen, Screen::Batch);
     let effects = press(&mut app, "s");
@@ -409,7 +410,7 @@ fn batch_panel_starts_cancels_and_tabulates() {
 
 #[test]
 fn the_batch_worker_writes_trees_and_resumes() {
-    let data = toy_file(5);
+    let (data, _dir) = toy_file(5);
     let out = data.with_file_name("batch-out.jsonl");
     let _ = std::fs::remove_file(&out);
     let run = |limit: Option<usize>| {
@@ -450,7 +451,7 @@ fn the_batch_worker_writes_trees_and_resumes() {
 
 #[test]
 fn the_runtime_drives_a_real_engine_thread() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     let mut runtime = Runtime::new(vec![demo_model(Duration::ZERO)]);
     press(&mut app, "a"); // MCTS
     for effect in app.on_key(code(KeyCode::Enter)) {
@@ -476,13 +477,14 @@ fn the_runtime_drives_a_real_engine_thread() {
 
 #[test]
 fn snapshot_picker() {
-    let app = demo_app();
+    let (app, _dir) = demo_app();
     insta::assert_snapshot!(draw(&app));
 }
 
 #[test]
 fn snapshot_picker_filter_and_no_model() {
-    let mut app = build_app(&options(Vec::new(), vec![("toy.jsonl".into(), toy_file(3))]));
+    let (data, _dir) = toy_file(3);
+    let mut app = build_app(&options(Vec::new(), vec![("toy.jsonl".into(), data)]));
     press(&mut app, "/cpy1");
     insta::assert_snapshot!("picker_filtering", draw(&app));
     app.on_key(code(KeyCode::Enter));
@@ -492,7 +494,7 @@ fn snapshot_picker_filter_and_no_model() {
 
 #[test]
 fn snapshot_settings_form() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     press(&mut app, "e");
     app.on_key(code(KeyCode::Down));
     insta::assert_snapshot!(draw(&app));
@@ -500,7 +502,7 @@ fn snapshot_settings_form() {
 
 #[test]
 fn snapshot_live_views() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     press(&mut app, "a"); // MCTS
     let effects = app.on_key(code(KeyCode::Enter));
     run_toy(&mut app, effects, Some(6));
@@ -518,7 +520,7 @@ fn snapshot_live_views() {
 
 #[test]
 fn snapshot_live_finished_sbs() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     let effects = app.on_key(code(KeyCode::Enter));
     run_toy(&mut app, effects, None);
     press(&mut app, "B");
@@ -545,7 +547,7 @@ fn snapshot_browser_golden_beam() {
 
 #[test]
 fn snapshot_batch() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     press(&mut app, "4");
     insta::assert_snapshot!("batch_idle", draw(&app));
     press(&mut app, "s");
@@ -586,14 +588,14 @@ fn snapshot_help_and_empty_screens() {
 
 #[test]
 fn snapshot_engine_error_popup() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     app.on_engine(Event::Error { message: "backend: the model answered 0 of 5 requests".into() });
     insta::assert_snapshot!(draw(&app));
 }
 
 #[test]
 fn light_theme_draws_the_same_text() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     let dark = draw(&app);
     press(&mut app, "T");
     assert_eq!(app.theme.name, ThemeName::Light);
@@ -602,7 +604,7 @@ fn light_theme_draws_the_same_text() {
 
 #[test]
 fn small_terminals_do_not_panic() {
-    let mut app = demo_app();
+    let (mut app, _dir) = demo_app();
     press(&mut app, "a");
     let effects = app.on_key(code(KeyCode::Enter));
     run_toy(&mut app, effects, Some(4));
