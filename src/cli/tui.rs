@@ -70,7 +70,13 @@ struct ModelOnly {
 impl TuiArgs {
     fn model_args(&self) -> anyhow::Result<Option<ModelArgs>> {
         let Some(model) = &self.model else { return Ok(None) };
-        let mut argv = vec!["arbor".to_owned(), "--model".to_owned(), model.clone(), "--device".to_owned(), self.device.clone()];
+        let mut argv = vec![
+            "arbor".to_owned(),
+            "--model".to_owned(),
+            model.clone(),
+            "--device".to_owned(),
+            self.device.clone(),
+        ];
         if let Some(head) = &self.value_head {
             argv.push("--value-head".to_owned());
             argv.push(head.display().to_string());

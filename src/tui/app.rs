@@ -477,7 +477,8 @@ impl App {
             question: problem.question.clone(),
             ground_truth: problem.ground_truth.clone(),
             fields: problem.record.clone(),
-            seed: 0,
+            // Problems of a file get different seeds, as in `arbor eval`.
+            seed: problem.location.wrapping_mul(1_000_003),
         };
         self.live = Some(Live::new(
             problem.question.clone(),
