@@ -166,6 +166,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let mut session = terminal::Session::start(log_file.as_ref())?;
     let result = runtime.event_loop(&mut app, &mut session);
     drop(session);
+    runtime.shut_down(Duration::from_millis(1500));
     log::line("arbor tui stopped");
     result
 }
@@ -202,6 +203,22 @@ impl Runtime {
             batch_cancel: None,
             index_rx: None,
             engine_gone: false,
+        }
+    }
+
+    /// Asks the engine to stop and waits up to `patience` for the round in progress; a model
+    /// call that takes longer is abandoned with the process rather than holding up the quit.
+    fn shut_down(self, patience: Duration) {
+        self.engine.send(Command::Cancel);
+        self.engine.send(Command::Shutdown);
+        let deadline = Instant::now() + patience;
+        while self.engine.alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if self.engine.alive() {
+            log::line("the engine was busy at exit; not waiting for it");
+            // Dropping the handle would join the thread.
+            std::mem::forget(self.engine);
         }
     }
 

@@ -150,7 +150,7 @@ fn options(args: TuiArgs, view: Option<PathBuf>) -> anyhow::Result<Options> {
         None => Keymap::defaults(),
     };
     let choice = BackendChoice {
-        config_name: "the chosen algorithm's".to_owned(),
+        config_name: "search".to_owned(),
         python: args.python.clone(),
         workers: args.workers,
         rollout_model: None,

@@ -793,6 +793,19 @@ impl App {
 
     // ------------------------------------------------------------------ background results
 
+    /// Shows a popup; one already open keeps its place and gains the new message, so a
+    /// failure is not hidden by what follows from it.
+    fn show(&mut self, title: &str, message: String) {
+        match &mut self.popup {
+            Some(p) if p.message.contains(&message) => {}
+            Some(p) => {
+                p.message.push_str("\n\n");
+                p.message.push_str(&message);
+            }
+            None => self.popup = Some(Popup { title: title.to_owned(), message }),
+        }
+    }
+
     pub fn on_engine(&mut self, event: Event) {
         match event {
             Event::State(state) => self.engine_state = state,
@@ -802,7 +815,7 @@ impl App {
             }
             Event::LoadFailed { message } => {
                 self.engine_model = None;
-                self.popup = Some(Popup { title: "The model did not load".to_owned(), message });
+                self.show("The model did not load", message);
             }
             Event::Started { search, .. } => {
                 if let Some(live) = &mut self.live
@@ -829,9 +842,7 @@ impl App {
                     live.on_finished(answer, node);
                 }
             }
-            Event::Error { message } => {
-                self.popup = Some(Popup { title: "Engine error".to_owned(), message });
-            }
+            Event::Error { message } => self.show("Engine error", message),
         }
     }
 
@@ -847,7 +858,7 @@ impl App {
 
     pub fn on_batch(&mut self, msg: BatchMsg) {
         if let BatchMsg::Failed(message) = &msg {
-            self.popup = Some(Popup { title: "The batch stopped".to_owned(), message: message.clone() });
+            self.show("The batch stopped", message.clone());
         }
         self.batch.on_msg(msg);
     }

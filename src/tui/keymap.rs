@@ -239,7 +239,6 @@ impl Keymap {
             (S::Live, c('f'), A::Follow),
             (S::Live, c('F'), A::Freeze),
             (S::Live, c('e'), A::EditSettings),
-            (S::Browser, c('/'), A::Filter),
             (S::Browser, c('o'), A::NextStrategy),
             (S::Browser, c('p'), A::TogglePrune),
             (S::Batch, c('s'), A::StartBatch),

@@ -285,8 +285,13 @@ fn engine_errors_become_popups() {
     let (mut app, _dir) = demo_app();
     app.on_engine(Event::Error { message: "the engine panicked (boom)".into() });
     assert_eq!(app.popup.as_ref().unwrap().title, "Engine error");
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.popup.is_none());
     app.on_engine(Event::LoadFailed { message: "no value head".into() });
-    assert!(app.popup.as_ref().unwrap().message.contains("no value head"));
+    app.on_engine(Event::Error { message: "no model is loaded yet".into() });
+    let popup = app.popup.clone().unwrap();
+    assert_eq!(popup.title, "The model did not load", "the cause stays on top");
+    assert!(popup.message.contains("no value head") && popup.message.contains("no model is loaded yet"));
     app.on_key(code(KeyCode::Enter));
     assert!(app.popup.is_none());
 }
