@@ -59,6 +59,19 @@ show() {
 
 keys() { "${T[@]}" send-keys -t "$@"; }
 
+# restored SESSION HOW: arbor exited and left the alternate screen (the pane's shell stays).
+restored() {
+  for _ in $(seq 1 50); do
+    if [ "$("${T[@]}" display -p -t "$1" '#{alternate_on}')" = 0 ]; then
+      echo "terminal restored after $2"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "FAILED: the terminal is still in the alternate screen after $2" >&2
+  exit 1
+}
+
 # Escape alone: a key right after it would read as Alt+key.
 esc() {
   "${T[@]}" send-keys -t "$1" Escape
@@ -72,12 +85,13 @@ start() {
 
 # ---- 1. The picker: filter, choose SBS, start.
 start live --demo --demo-delay-ms 120 --data toy.jsonl
-wait_for live "Problems 49/49"
+wait_re live "Problems [0-9]+/[0-9]+"
 show live "the problem picker"
-keys live / c p y 1 2
-wait_for live "filter: cpy12"
+keys live /
+keys live -l "toy.jsonl copy 12)"
+wait_for live "filter: toy.jsonl copy 12)"
 keys live Enter
-wait_for live "Problems 1/49"
+wait_for live "Problems 1/"
 wait_for live "What is 6 times 7? (copy 12)"
 wait_for live " SBS "
 show live "filtered to one problem; SBS is the chosen algorithm"
@@ -140,7 +154,7 @@ keys saved q
 
 # ---- 7. A batch: start, cancel, resume to the end.
 start batch --demo --demo-delay-ms 200 --data toy.jsonl
-wait_for batch "Problems 49/49"
+wait_re batch "Problems [0-9]+/[0-9]+"
 keys batch 4
 wait_for batch "Batch run"
 show batch "the batch panel"
@@ -166,5 +180,13 @@ if [ "$lines" -ne 48 ]; then
 fi
 "$ARBOR" score --trees arbor-batch.jsonl >/dev/null
 keys batch q
+restored batch "q"
+
+# ---- 8. SIGTERM restores the terminal too.
+start sig --demo
+wait_re sig "Problems [0-9]+/[0-9]+"
+kill -TERM "$(pgrep -P "$("${T[@]}" display -p -t sig '#{pane_pid}')" arbor)"
+restored sig "SIGTERM"
+grep -q "signal received; restoring the terminal" tui.log
 echo
 echo "tui e2e: every step passed ($written trees before the cancel, 48 after the resume)"
