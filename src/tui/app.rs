@@ -836,10 +836,19 @@ impl App {
                     live.iterations += 1;
                 }
             }
-            Event::Finished { search, outcome, .. } => {
+            Event::Finished { search, outcome, record } => {
                 if let Some(live) = self.live.as_mut().filter(|l| l.search == Some(search)) {
                     let (answer, node) = outcome.map(|o| (o.answer, o.node)).unwrap_or((None, None));
                     live.on_finished(answer, node);
+                    // The engine's own clock, exact even for a search shorter than a tick.
+                    if let Some(d) = record
+                        .run
+                        .get("elapsed_s")
+                        .and_then(serde_json::Value::as_f64)
+                        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    {
+                        live.elapsed = d;
+                    }
                 }
             }
             Event::Error { message } => self.show("Engine error", message),
@@ -871,7 +880,7 @@ impl App {
         {
             let running = matches!(self.engine_state, EngineState::Running);
             if running && self.live_started.is_none() {
-                self.live_started = Some(now - live.elapsed);
+                self.live_started = Some(now.checked_sub(live.elapsed).unwrap_or(now));
             }
             if !running {
                 self.live_started = None;
