@@ -116,6 +116,12 @@ show live "the selected node's siblings with V, Q, N and prior bars"
 keys live m j m d
 wait_for live "shared steps"
 show live "two marked nodes, their paths compared step by step"
+"${T[@]}" resize-window -t live -x 90 -y 28
+sleep 1
+wait_re live "└ i inspector  c siblings  d compare ─+┘$"
+show live "resized to 90x28"
+"${T[@]}" resize-window -t live -x 120 -y 36
+sleep 0.5
 
 # ---- 5. MCTS with the controls: start paused work, step, run N, cancel.
 keys live 1
