@@ -245,7 +245,16 @@ impl Runtime {
             // Input first: it wins ties with a busy engine.
             let wait =
                 if dirty { FRAME.saturating_sub(last_frame.elapsed()) } else { Duration::from_millis(100) };
-            if event::poll(wait)? {
+            let input = session.wait_for_input(wait)?;
+            if input == terminal::Input::Gone {
+                if session.signalled.load(Ordering::Relaxed) {
+                    log::line("signal received; restoring the terminal");
+                } else {
+                    log::line("the terminal hung up; stopping");
+                }
+                break;
+            }
+            if input == terminal::Input::Ready {
                 while event::poll(Duration::ZERO)? {
                     let effects = match event::read()? {
                         TermEvent::Key(key) => app.on_key(key),

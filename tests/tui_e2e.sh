@@ -194,5 +194,26 @@ wait_re sig "Problems [0-9]+/[0-9]+"
 kill -TERM "$(pgrep -P "$("${T[@]}" display -p -t sig '#{pane_pid}')" arbor)"
 restored sig "SIGTERM"
 grep -q "signal received; restoring the terminal" tui.log
+
+# ---- 9. A terminal that goes away (the tmux session killed, an ssh link dropped) ends arbor:
+# an orphan must neither linger nor spin on the dead terminal.
+start hup --demo
+wait_re hup "Problems [0-9]+/[0-9]+"
+orphan=$(pgrep -P "$("${T[@]}" display -p -t hup '#{pane_pid}')" arbor)
+"${T[@]}" kill-session -t hup
+# Gone, or a zombie nobody reaps (a container's init may not).
+ended() { ! kill -0 "$1" 2>/dev/null || awk '{exit $3 != "Z"}' "/proc/$1/stat" 2>/dev/null; }
+for _ in $(seq 1 50); do
+  if ended "$orphan"; then break; fi
+  sleep 0.2
+done
+if ! ended "$orphan"; then
+  echo "FAILED: arbor (pid $orphan) still runs 10 s after its terminal went away" >&2
+  ps -o pid,pcpu,stat,cmd -p "$orphan" >&2 || true
+  kill -9 "$orphan" 2>/dev/null || true
+  exit 1
+fi
+echo
+echo "==== the terminal went away: arbor exited"
 echo
 echo "tui e2e: every step passed ($written trees before the cancel, 48 after the resume)"
