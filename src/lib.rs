@@ -4,7 +4,8 @@
 //! [`tree::Tree::apply`]; [`store`] reads and writes tree JSONL in the reference format;
 //! [`problems`] loads problem files; [`interp`] runs code steps in sandboxed
 //! Python workers; [`search`] holds the sans-IO algorithms (so far the
-//! reference's offline re-selection); [`cli`] is the `arbor` command line.
+//! reference's offline re-selection); [`tui`] is the terminal UI; [`cli`] is the `arbor`
+//! command line.
 
 pub mod batch;
 pub mod bench;
@@ -17,3 +18,4 @@ pub mod problems;
 pub mod search;
 pub mod store;
 pub mod tree;
+pub mod tui;

@@ -154,6 +154,31 @@ fn pause_resume_cancel_and_configure() {
 }
 
 #[test]
+fn step_while_paused_runs_one_round_and_stays_paused() {
+    let (engine, _) = start(5);
+    let mut mirror = Tree::new();
+    wait_for(&engine, &mut mirror, |e| matches!(e, Event::Loaded { .. }));
+    // Paused before anything runs: the run to the end waits for Resume.
+    engine.send(Command::Pause);
+    engine.send(Command::start(ProblemSpec::from_question("q", Some("42")), config()));
+    engine.send(Command::RunToEnd);
+    wait_for(&engine, &mut mirror, |e| matches!(e, Event::State(EngineState::Paused)));
+    for expected in 1..=2 {
+        engine.send(Command::Step);
+        let Event::Progress(p) = wait_for(&engine, &mut mirror, |e| matches!(e, Event::Progress(_))) else {
+            unreachable!()
+        };
+        assert_eq!(p.rounds, expected, "exactly one round per step");
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let after = engine.drain();
+    assert!(after.iter().all(|e| !matches!(e, Event::Progress(_))), "still paused after the steps");
+    // Resume goes on with the rounds asked for before the pause.
+    engine.send(Command::Resume);
+    wait_for(&engine, &mut mirror, |e| matches!(e, Event::Finished { .. }));
+}
+
+#[test]
 fn a_panic_becomes_an_error_event_and_the_engine_goes_on() {
     let (engine, panic_now) = start(0);
     let mut mirror = Tree::new();

@@ -66,40 +66,68 @@ impl SearchArgs {
     /// Loads the model and starts the interpreter pool.
     fn backends(&self, config: &SearchConfig) -> anyhow::Result<(ModelBackends<Backend>, String)> {
         eprintln!("loading {} ...", self.model.model);
-        let backend = self.model.open()?;
-        let wants_values = config.need_value_func
-            || (config.mode == Mode::Mcts && config.leaf_value == LeafValue::ValueHead);
-        if let Backend::Local(m) = &backend
-            && wants_values
-            && !m.has_value_head()
-        {
-            bail!(
-                "{} has no value head, but the {} settings use one; pass --no-value (or --set \
-                 need_value_func=false --set leaf_value=none), or attach a head with --value-head FILE",
-                self.model.model,
-                self.config
-            );
-        }
-        let pool = Pool::new(PoolConfig {
-            python: self.python.clone(),
-            workers: self.workers.max(1),
-            ..PoolConfig::default()
-        })
-        .context("starting the Python interpreter")?;
-        let name = self.model.model.clone();
-        let mut backends =
-            ModelBackends::new(Box::new(backend), Arc::new(pool), Sampling::from_config(config));
-        if let Some(spec) = &self.rollout_model {
-            let http = match crate::model::ModelSpec::parse(spec) {
-                crate::model::ModelSpec::Remote(_) => Some(self.model.http_options()?),
-                crate::model::ModelSpec::Local(_) => None,
-            };
-            let rollout = crate::model::open(spec, self.model.local_options(), http)
-                .with_context(|| format!("opening --rollout-model {spec}"))?;
-            backends = backends.with_rollout(Box::new(rollout));
-        }
-        Ok((backends, name))
+        let backends = open_backends(
+            &self.model,
+            &BackendChoice {
+                config_name: self.config.clone(),
+                python: self.python.clone(),
+                workers: self.workers,
+                rollout_model: self.rollout_model.clone(),
+            },
+            config,
+        )?;
+        Ok((backends, self.model.model.clone()))
     }
+}
+
+/// What `open_backends` needs besides the model: shared by the commands and the TUI.
+#[derive(Clone, Debug, Default)]
+pub struct BackendChoice {
+    /// The preset or file the settings came from, for error messages.
+    pub config_name: String,
+    pub python: Option<PathBuf>,
+    pub workers: usize,
+    pub rollout_model: Option<String>,
+}
+
+/// Loads the model `model` names and starts the interpreter pool for a search run with
+/// `config`. Refuses a model without a value head when the settings ask for values.
+pub fn open_backends(
+    model: &ModelArgs,
+    choice: &BackendChoice,
+    config: &SearchConfig,
+) -> anyhow::Result<ModelBackends> {
+    let backend = model.open()?;
+    let wants_values =
+        config.need_value_func || (config.mode == Mode::Mcts && config.leaf_value == LeafValue::ValueHead);
+    if let Backend::Local(m) = &backend
+        && wants_values
+        && !m.has_value_head()
+    {
+        bail!(
+            "{} has no value head, but the {} settings use one; pass --no-value (or --set \
+             need_value_func=false --set leaf_value=none), or attach a head with --value-head FILE",
+            model.model,
+            choice.config_name
+        );
+    }
+    let pool = Pool::new(PoolConfig {
+        python: choice.python.clone(),
+        workers: choice.workers.max(1),
+        ..PoolConfig::default()
+    })
+    .context("starting the Python interpreter")?;
+    let mut backends = ModelBackends::new(Box::new(backend), Arc::new(pool), Sampling::from_config(config));
+    if let Some(spec) = &choice.rollout_model {
+        let http = match crate::model::ModelSpec::parse(spec) {
+            crate::model::ModelSpec::Remote(_) => Some(model.http_options()?),
+            crate::model::ModelSpec::Local(_) => None,
+        };
+        let rollout = crate::model::open(spec, model.local_options(), http)
+            .with_context(|| format!("opening --rollout-model {spec}"))?;
+        backends = backends.with_rollout(Box::new(rollout));
+    }
+    Ok(backends)
 }
 
 /// Run one search on a question and print its tree as a JSON line.

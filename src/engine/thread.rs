@@ -64,7 +64,9 @@ pub enum Command {
         problem: Box<ProblemSpec>,
         config: Box<SearchConfig>,
     },
-    /// One round: one iteration (MCTS) or step (beam, chains) of every live search.
+    /// One round: one iteration (MCTS) or step (beam, chains) of every live search. While
+    /// paused, the round runs at once and the engine stays paused (stepping through a
+    /// search); the rounds asked for before the pause are kept for `Resume`.
     Step,
     /// `n` rounds.
     Run(usize),
@@ -286,6 +288,16 @@ impl Engine {
                 let root_events = self.driver.search_mut(index).take_events();
                 self.emit(Event::Tree { search: index, events: root_events });
                 self.slots.push(Slot { problem, config, started: Instant::now(), reported: false });
+            }
+            Command::Step if self.paused && self.backends.is_some() => {
+                let saved = self.budget;
+                self.budget = 1;
+                self.round();
+                // `round` spends the budget; keep what was asked before the pause unless
+                // nothing is left to search.
+                let live = self.slots.iter().any(|s| !s.reported);
+                self.budget = if live { saved } else { 0 };
+                self.settle();
             }
             Command::Step => self.ask(1),
             Command::Run(n) => self.ask(n),
