@@ -96,7 +96,7 @@ pub fn open_backends(
     model: &ModelArgs,
     choice: &BackendChoice,
     config: &SearchConfig,
-) -> anyhow::Result<ModelBackends> {
+) -> anyhow::Result<ModelBackends<Backend>> {
     let backend = model.open()?;
     let wants_values =
         config.need_value_func || (config.mode == Mode::Mcts && config.leaf_value == LeafValue::ValueHead);
