@@ -127,3 +127,34 @@ fn example_wrapper_and_bad_records() {
     let err = problems::load(&path).unwrap_err().to_string();
     assert!(err.contains("bad.json:2:"), "{err}");
 }
+
+/// The datasets shipped in assets/ (the picker's defaults) load on their own, without
+/// ../shared, each problem with a question and a ground truth.
+#[test]
+fn shipped_datasets_load() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/datasets");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !(name.ends_with(".jsonl") || name.ends_with(".json")) {
+            continue;
+        }
+        let set = problems::load(&path).unwrap();
+        assert!(set.diagnostics.is_empty(), "{name}: {:?}", set.diagnostics.first());
+        let want = match name.as_str() {
+            "gsm8k_test.jsonl" => Some(1319),
+            "math500_test.jsonl" => Some(500),
+            _ => None,
+        };
+        if let Some(rows) = want {
+            assert_eq!(set.problems.len(), rows, "{name}");
+        }
+        assert!(!set.problems.is_empty(), "{name}");
+        for p in &set.problems {
+            assert!(p.ground_truth.is_known(), "{name} {}: no ground truth", p.id);
+        }
+        seen += 1;
+    }
+    assert!(seen >= 2, "assets/datasets should ship GSM8K and MATH-500 test sets");
+}
