@@ -1,6 +1,6 @@
 //! The `--model` options shared by every command that runs a model.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -27,12 +27,26 @@ pub enum ValueApi {
     VllmPooling,
 }
 
+/// The bundled model's folder, relative to a checkout (made by `scripts/train-bundled.sh`).
+pub const BUNDLED_MODEL: &str = "assets/model/synth";
+
+/// The bundled model: beside the sources arbor was built from, else under the working
+/// directory (the path is returned even when it is absent, so loading says what is missing).
+pub fn bundled_model() -> PathBuf {
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_MODEL);
+    if beside.join("config.json").exists() { beside } else { PathBuf::from(BUNDLED_MODEL) }
+}
+
+fn default_model() -> String {
+    bundled_model().display().to_string()
+}
+
 /// Which model to run and how.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct ModelArgs {
     /// An HF checkpoint folder, a .gguf file, or http(s) URL(s) of OpenAI-compatible servers
-    /// (comma-separated for several).
-    #[arg(long, value_name = "PATH|URL")]
+    /// (comma-separated for several). Default: the bundled model.
+    #[arg(long, value_name = "PATH|URL", default_value_t = default_model(), hide_default_value = true)]
     pub model: String,
     /// cpu, cuda or cuda:N (cuda needs the `cuda` build feature).
     #[arg(long, default_value = "cpu")]

@@ -49,7 +49,8 @@ pub struct TuiArgs {
     #[arg(long, default_value_t = 2)]
     workers: usize,
     /// The model: an HF checkpoint folder, a .gguf file, or http(s) URL(s) of
-    /// OpenAI-compatible servers. Without it the picker says how to get one (or use --demo).
+    /// OpenAI-compatible servers. Default: the bundled model (assets/model/synth) unless --demo;
+    /// when neither exists the picker says how to get one.
     #[arg(long, value_name = "PATH|URL")]
     model: Option<String>,
     /// A value head (.pth or .safetensors) for a model that has none.
@@ -69,11 +70,17 @@ struct ModelOnly {
 
 impl TuiArgs {
     fn model_args(&self) -> anyhow::Result<Option<ModelArgs>> {
-        let Some(model) = &self.model else { return Ok(None) };
+        // Without --model (and outside the demo) the bundled model is the one to use.
+        let bundled = super::model_args::bundled_model();
+        let model = match &self.model {
+            Some(model) => model.clone(),
+            None if !self.demo && bundled.join("config.json").exists() => bundled.display().to_string(),
+            None => return Ok(None),
+        };
         let mut argv = vec![
             "arbor".to_owned(),
             "--model".to_owned(),
-            model.clone(),
+            model,
             "--device".to_owned(),
             self.device.clone(),
         ];
