@@ -16,4 +16,5 @@ pub mod model;
 pub mod problems;
 pub mod search;
 pub mod store;
+pub mod train;
 pub mod tree;
