@@ -14,7 +14,7 @@ arbor=./target/release/arbor
 start=$(date +%s)
 nice $arbor train policy --preset bundled --seed 7 --out "$run/policy"
 mid=$(date +%s)
-nice $arbor train value --policy "$run/policy" --seed 7 --problems 200 --k 4 --out "$run/value"
+nice $arbor train value --policy "$run/policy" --seed 7 --problems 150 --k 3 --out "$run/value"
 end=$(date +%s)
 echo "policy phase $((mid - start)) s, value phase $((end - mid)) s, total $((end - start)) s" >&2
 if [ -z "${1:-}" ]; then

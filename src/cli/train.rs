@@ -105,10 +105,10 @@ struct ValueArgs {
     #[arg(long, default_value_t = synth::DEFAULT_SEED)]
     seed: u64,
     /// Train problems to sample rollouts on (taken after the ones the policy phase used).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 150)]
     problems: usize,
     /// Rollouts per state.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 3)]
     k: usize,
     #[arg(long, default_value_t = 1.0)]
     temperature: f32,
@@ -120,6 +120,9 @@ struct ValueArgs {
     #[command(flatten)]
     schedule: ScheduleArgs,
 }
+
+/// The least context a value-phase checkpoint declares.
+const CONTEXT: usize = 4096;
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.phase {
@@ -200,10 +203,11 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     );
     let examples_path = args.out.join("round0_examples.jsonl");
     let mut schedule = Schedule {
-        steps: 300,
+        steps: 150,
         lr: 5e-4,
-        warmup: 20,
-        valid_every: 100,
+        warmup: 15,
+        valid_every: 50,
+        checkpoint_every: 50,
         ..recipe::preset("bundled").map(|r| r.schedule).context("no bundled preset")?
     };
     args.schedule.apply(&mut schedule);
@@ -265,7 +269,9 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
         eprintln!("resuming {} at step {}", args.out.display(), run.state.step);
         run
     } else {
-        let cfg = load_net_config(&args.policy)?;
+        let mut cfg = load_net_config(&args.policy)?;
+        // The declared context must hold the search's default max_tokens (see Recipe).
+        cfg.max_position_embeddings = cfg.max_position_embeddings.max(CONTEXT);
         let net = Net::load(cfg, &args.policy.join("model.safetensors"))?;
         Run::new(&args.out, net, schedule, data, tok_json.clone(), enc)?
     };

@@ -215,10 +215,12 @@ impl Net {
             let heads = |name: &str| -> candle_core::Result<Tensor> {
                 linear(&hn, name)?.reshape((b, t, nh, hd))?.transpose(1, 2)?.contiguous()
             };
-            let q = candle_nn::rotary_emb::rope_slow(&heads(&l("self_attn.q_proj.weight"))?, &cos, &sin)?;
+            // The 1/sqrt(d) scale goes on q (t x d) rather than on the scores (t x t).
+            let q = (candle_nn::rotary_emb::rope_slow(&heads(&l("self_attn.q_proj.weight"))?, &cos, &sin)?
+                * scale)?;
             let k = candle_nn::rotary_emb::rope_slow(&heads(&l("self_attn.k_proj.weight"))?, &cos, &sin)?;
             let v = heads(&l("self_attn.v_proj.weight"))?;
-            let att = (q.matmul(&k.t()?)? * scale)?.broadcast_add(&mask)?;
+            let att = q.matmul(&k.t()?)?.broadcast_add(&mask)?;
             let att = candle_nn::ops::softmax(&att, D::Minus1)?;
             let out = att.matmul(&v)?.transpose(1, 2)?.reshape((b * t, h))?;
             x = (x + linear(&out, &l("self_attn.o_proj.weight"))?)?;
@@ -318,11 +320,22 @@ impl Batch {
 
 /// The reference's losses (§10.5) on `out` for `batch`.
 pub fn losses(out: &Outputs, batch: &Batch) -> candle_core::Result<Losses> {
+    losses_over(out, batch, batch.labelled, batch.valued)
+}
+
+/// [`losses`] normalised by the counts of a larger batch `batch` is a shard of, so the shards'
+/// losses (and gradients) add up to the whole batch's.
+pub fn losses_over(
+    out: &Outputs,
+    batch: &Batch,
+    labelled: usize,
+    valued: usize,
+) -> candle_core::Result<Losses> {
     let logp = candle_nn::ops::log_softmax(&out.logits, D::Minus1)?;
     let picked = logp.gather(&batch.labels.unsqueeze(1)?, 1)?.squeeze(1)?;
-    let policy = ((picked * &batch.label_mask)?.sum_all()? * (-1.0 / batch.labelled.max(1) as f64))?;
+    let policy = ((picked * &batch.label_mask)?.sum_all()? * (-1.0 / labelled.max(1) as f64))?;
     let diff = (&out.values - &batch.value_targets)?;
-    let value = ((diff.sqr()? * &batch.value_mask)?.sum_all()? / (batch.valued as f64 + 1e-3))?;
+    let value = ((diff.sqr()? * &batch.value_mask)?.sum_all()? / (valued as f64 + 1e-3))?;
     Ok(Losses { policy, value })
 }
 

@@ -23,6 +23,9 @@ pub struct Recipe {
     pub num_layers: usize,
     pub num_heads: usize,
     pub intermediate_size: usize,
+    /// The context the checkpoint declares. RoPE has no learned positions, and the search asks
+    /// for up to `max_tokens` (2000 by default) beyond the prompt, so this is larger than any
+    /// training sequence.
     pub max_position_embeddings: usize,
     /// Train problems the tokenizer is learned from, and its merges.
     pub tokenizer_problems: usize,
@@ -52,9 +55,9 @@ pub fn preset(name: &str) -> Option<Recipe> {
         "bundled" => Some(Recipe {
             hidden_size: 192,
             num_layers: 4,
-            num_heads: 4,
+            num_heads: 2,
             intermediate_size: 512,
-            max_position_embeddings: 768,
+            max_position_embeddings: 4096,
             tokenizer_problems: 3000,
             merges: 700,
             schedule,
@@ -65,7 +68,7 @@ pub fn preset(name: &str) -> Option<Recipe> {
             num_layers: 2,
             num_heads: 2,
             intermediate_size: 64,
-            max_position_embeddings: 768,
+            max_position_embeddings: 4096,
             tokenizer_problems: 200,
             merges: 100,
             schedule: Schedule {

@@ -14,10 +14,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::Tensor;
+use candle_core::backprop::GradStore;
 use serde::{Deserialize, Serialize};
 
 use super::data::{Encoded, Example, encode};
-use super::net::{Batch, Net, NetConfig, losses};
+use super::net::{Batch, IGNORE, Net, NetConfig, losses, losses_over};
+
+/// Threads (and batch parts) of one training step.
+const SHARDS: usize = 2;
 use super::optim::{AdamW, AdamWParams, schedule};
 
 /// Why training stopped.
@@ -223,6 +227,62 @@ impl<'a> Run<'a> {
         writeln!(f, "{line}").map_err(io(&path))
     }
 
+    /// Gradients of the batch `rows`, computed in [`SHARDS`] threads on parts of it (candle's
+    /// element-wise CPU kernels are single-threaded); the parts' losses are normalised by the
+    /// whole batch's counts, so their gradients add up to the whole batch's. Returns the
+    /// gradients, the (policy, value) losses and the padded token count.
+    fn gradients(&self, rows: &[Encoded]) -> Result<(GradStore, (f64, f64), usize), TrainError> {
+        let weight = self.state.schedule.value_weight;
+        let labelled: usize = rows.iter().map(|r| r.labels.iter().filter(|&&l| l != IGNORE).count()).sum();
+        let valued: usize = rows.iter().map(|r| r.values.iter().filter(|v| !v.is_nan()).count()).sum();
+        let per = rows.len().div_ceil(SHARDS).max(1);
+        let net = &self.net;
+        let pad = self.encoder.pad;
+        let shard = |part: &[Encoded]| -> candle_core::Result<(GradStore, f64, f64, usize)> {
+            let batch = batch_of(part, pad)?;
+            let out = net.forward(&batch.ids)?;
+            let l = losses_over(&out, &batch, labelled, valued)?;
+            let total = (&l.policy + (&l.value * weight)?)?;
+            Ok((total.backward()?, scalar(&l.policy)?, scalar(&l.value)?, batch.ids.elem_count()))
+        };
+        let results: Vec<candle_core::Result<(GradStore, f64, f64, usize)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = rows.chunks(per).map(|part| scope.spawn(move || shard(part))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(candle_core::Error::Msg("a training thread panicked".into())))
+                })
+                .collect()
+        });
+        let mut merged: Option<GradStore> = None;
+        let (mut policy, mut value, mut tokens) = (0.0, 0.0, 0);
+        for r in results {
+            let (grads, p, v, t) = r?;
+            policy += p;
+            value += v;
+            tokens += t;
+            merged = Some(match merged {
+                None => grads,
+                Some(mut acc) => {
+                    for (_, var) in self.net.params() {
+                        let x = var.as_tensor();
+                        if let Some(g) = grads.get(x) {
+                            let sum = match acc.remove(x) {
+                                Some(a) => (a + g)?,
+                                None => g.clone(),
+                            };
+                            acc.insert(x, sum);
+                        }
+                    }
+                    acc
+                }
+            });
+        }
+        let grads = merged.ok_or_else(|| TrainError::State("an empty batch".into()))?;
+        Ok((grads, (policy, value), tokens))
+    }
+
     /// Trains until `state.schedule.steps`, validating on `valid` and checkpointing as the
     /// schedule says (and at the end). `progress` receives each log line.
     pub fn train(
@@ -243,21 +303,17 @@ impl<'a> Run<'a> {
                 self.state.position = next;
                 rows.extend(self.encoder.encode(&ex, s.max_len)?);
             }
-            let batch = batch_of(&rows, self.encoder.pad)?;
-            let out = self.net.forward(&batch.ids)?;
-            let l = losses(&out, &batch)?;
-            let total = (&l.policy + (&l.value * s.value_weight)?)?;
-            let mut grads = total.backward()?;
+            let (mut grads, l, tokens) = self.gradients(&rows)?;
             let norm = self.opt.clip(&mut grads, s.clip)?;
             let lr = schedule(s.lr, self.state.step, s.warmup, s.steps, s.min_lr_ratio);
             self.opt.step(&grads, lr)?;
             self.state.step += 1;
             let step = self.state.step;
             if step % s.log_every == 0 || step == s.steps {
-                let (p, v) = (scalar(&l.policy)?, scalar(&l.value)?);
+                let (p, v) = l;
                 let per_step = started.elapsed().as_secs_f64() / (step - first) as f64;
                 let line = serde_json::json!({"step": step, "policy_loss": p, "value_loss": v, "lr": lr,
-                    "grad_norm": norm, "tokens": batch.ids.elem_count(), "s_per_step": per_step,
+                    "grad_norm": norm, "tokens": tokens, "s_per_step": per_step,
                     "this_step_s": t0.elapsed().as_secs_f64()});
                 progress(&line.to_string());
                 self.log(line)?;
