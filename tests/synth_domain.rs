@@ -85,3 +85,67 @@ fn the_shipped_model_loads_fast_and_sbs_solves_a_shipped_problem() {
     let numeric = |id| tree.node(id).step().final_answer.trim().parse::<f64>().is_ok();
     assert!(tree.ids().any(numeric), "no numeric final answer in the tree");
 }
+
+/// Answers every request with a final step, correct and wrong in turn.
+struct Alternating {
+    answers: Vec<(String, String)>,
+    calls: usize,
+}
+
+impl arbor::model::Policy for Alternating {
+    fn generate(
+        &mut self,
+        requests: &[arbor::model::GenRequest],
+    ) -> Result<Vec<arbor::model::GenResponse>, arbor::model::Error> {
+        Ok(requests
+            .iter()
+            .map(|r| {
+                let answer =
+                    self.answers.iter().find(|(q, _)| r.prompt.contains(q.as_str())).unwrap().1.clone();
+                let said = if self.calls.is_multiple_of(2) { answer } else { "-1".to_owned() };
+                self.calls += 1;
+                let text = format!("<step>\n<p>\nSo.\n</p>\n<p>\nFinal Answer: {said}\n</p>\n");
+                arbor::model::GenResponse {
+                    candidates: vec![arbor::model::Candidate {
+                        text,
+                        tokens: 5,
+                        logprob_sum: -1.0,
+                        token_logprobs: Vec::new(),
+                        token_ids: Vec::new(),
+                        finish: arbor::model::Finish::Stop,
+                        stop_reason: Some("</step>".to_owned()),
+                    }],
+                    value: None,
+                    prompt_tokens: 10,
+                }
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn round_zero_targets_are_mean_rollout_outcomes() {
+    use arbor::train::round0::{Round0Config, examples};
+    let pool = Pool::new(PoolConfig { workers: 1, ..PoolConfig::default() }).unwrap();
+    let problems = synth::problems(3, Split::Train, 4);
+    let mut policy = Alternating {
+        answers: problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect(),
+        calls: 0,
+    };
+    let cfg = Round0Config { k: 2, ..Round0Config::default() };
+    let (out, stats) = examples(&mut policy, &pool, &problems, &cfg, &mut |_| {}).unwrap();
+    // Per problem: the gold path and k root rollouts (one step each, so no stage B).
+    assert_eq!(out.len(), problems.len() * 3);
+    assert_eq!((stats.root_rollouts, stats.root_correct), (8, 4));
+    for (p, chunk) in problems.iter().zip(out.chunks(3)) {
+        let gold = &chunk[0];
+        assert!(gold.policy);
+        assert_eq!(gold.root_value, Some(0.0), "one of two rollouts from the root is right");
+        let values: Vec<f32> = gold.steps.iter().map(|s| s.value.unwrap()).collect();
+        assert_eq!(values.len(), p.level + 1);
+        assert!(values[..p.level].iter().all(|&v| v == 0.0), "{values:?}");
+        assert_eq!(values[p.level], 1.0, "the gold final state is correct");
+        assert_eq!((chunk[1].policy, chunk[1].steps[0].value), (true, Some(1.0)));
+        assert_eq!((chunk[2].policy, chunk[2].steps[0].value), (false, Some(-1.0)));
+    }
+}

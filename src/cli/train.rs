@@ -165,8 +165,14 @@ fn policy(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     let data = format!("policy seed={} preset={}", args.seed, args.preset);
     let enc = Encoder { tokenizer: &tok, bos, pad };
     let mut run = if has_checkpoint(&args.out) {
-        let run = Run::resume(&args.out, &data, bpe.to_json(), enc)?;
+        let mut run = Run::resume(&args.out, &data, bpe.to_json(), enc)?;
         eprintln!("resuming {} at step {}", args.out.display(), run.state.step);
+        // --steps beyond the run's schedule extends it: the cosine is recomputed over the new
+        // total (a warm restart from where the old schedule had decayed to).
+        if let Some(steps) = args.schedule.steps.filter(|&s| s > run.state.schedule.steps) {
+            eprintln!("extending the schedule from {} to {steps} steps", run.state.schedule.steps);
+            run.state.schedule.steps = steps;
+        }
         run
     } else {
         let mut schedule = recipe.schedule.clone();
@@ -261,7 +267,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
             question = ex.question.clone();
             n += 1;
         }
-        if n % 10 == 0 { valid.push(ex) } else { train.push(ex) }
+        if n.is_multiple_of(10) { valid.push(ex) } else { train.push(ex) }
     }
     let enc = Encoder { tokenizer: &tok, bos, pad };
     let mut run = if has_checkpoint(&args.out) {

@@ -309,7 +309,7 @@ impl<'a> Run<'a> {
             self.opt.step(&grads, lr)?;
             self.state.step += 1;
             let step = self.state.step;
-            if step % s.log_every == 0 || step == s.steps {
+            if step.is_multiple_of(s.log_every) || step == s.steps {
                 let (p, v) = l;
                 let per_step = started.elapsed().as_secs_f64() / (step - first) as f64;
                 let line = serde_json::json!({"step": step, "policy_loss": p, "value_loss": v, "lr": lr,
@@ -318,13 +318,13 @@ impl<'a> Run<'a> {
                 progress(&line.to_string());
                 self.log(line)?;
             }
-            if (s.valid_every > 0 && step % s.valid_every == 0) || step == s.steps {
+            if (s.valid_every > 0 && step.is_multiple_of(s.valid_every)) || step == s.steps {
                 let v = validate(&self.net, &self.encoder, valid, s.batch_size, s.max_len)?;
                 let line = serde_json::json!({"step": step, "valid": v});
                 progress(&line.to_string());
                 self.log(line)?;
             }
-            if (s.checkpoint_every > 0 && step % s.checkpoint_every == 0) || step == s.steps {
+            if (s.checkpoint_every > 0 && step.is_multiple_of(s.checkpoint_every)) || step == s.steps {
                 self.checkpoint()?;
             }
         }
