@@ -186,11 +186,19 @@ fn policy(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The network shape of a checkpoint folder: from its training state, or else from its
+/// `config.json` (a folder holding only the model, such as `assets/model/synth`).
 fn load_net_config(dir: &Path) -> anyhow::Result<NetConfig> {
-    let path = dir.join("train_state/state.json");
+    let state = dir.join("train_state/state.json");
+    if state.exists() {
+        let text = std::fs::read_to_string(&state).with_context(|| format!("reading {}", state.display()))?;
+        let state: crate::train::trainer::State = serde_json::from_str(&text)?;
+        return Ok(state.net);
+    }
+    let path = dir.join("config.json");
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let state: crate::train::trainer::State = serde_json::from_str(&text)?;
-    Ok(state.net)
+    NetConfig::from_hf_config(&serde_json::from_str(&text)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {

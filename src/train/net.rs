@@ -60,6 +60,28 @@ impl NetConfig {
         })
     }
 
+    /// The shape written by [`NetConfig::hf_config`], read back from a `config.json`.
+    pub fn from_hf_config(config: &serde_json::Value) -> Result<NetConfig, String> {
+        let n = |k: &str| {
+            config.get(k).and_then(|v| v.as_u64()).ok_or_else(|| format!("config.json: no integer {k}"))
+        };
+        let f = |k: &str| {
+            config.get(k).and_then(|v| v.as_f64()).ok_or_else(|| format!("config.json: no number {k}"))
+        };
+        Ok(NetConfig {
+            vocab_size: n("vocab_size")? as usize,
+            hidden_size: n("hidden_size")? as usize,
+            num_layers: n("num_hidden_layers")? as usize,
+            num_heads: n("num_attention_heads")? as usize,
+            intermediate_size: n("intermediate_size")? as usize,
+            max_position_embeddings: n("max_position_embeddings")? as usize,
+            rope_theta: f("rope_theta")? as f32,
+            rms_norm_eps: f("rms_norm_eps")?,
+            bos_token_id: n("bos_token_id")? as u32,
+            eos_token_id: n("eos_token_id")? as u32,
+        })
+    }
+
     /// Parameters of the network (value head included).
     pub fn parameters(&self) -> usize {
         let (h, f, v) = (self.hidden_size, self.intermediate_size, self.vocab_size);
@@ -368,6 +390,7 @@ mod tests {
         let refs: Vec<(&[u32], &[u32], &[f32])> =
             rows.iter().map(|(a, b, c)| (a.as_slice(), b.as_slice(), c.as_slice())).collect();
         let batch = Batch::new(&refs, 0).unwrap();
+        assert_eq!(NetConfig::from_hf_config(&tiny().hf_config()).unwrap(), tiny());
         let out = net.forward(&batch.ids).unwrap();
         let l = losses(&out, &batch).unwrap();
         let total = (&l.policy + &l.value).unwrap();
