@@ -10,6 +10,8 @@ mod offline;
 mod run;
 mod score;
 mod serve;
+mod synth;
+mod train;
 mod tui;
 
 use std::process::ExitCode;
@@ -45,6 +47,8 @@ enum Command {
     Solve(run::SolveArgs),
     Eval(run::EvalArgs),
     Collect(run::CollectArgs),
+    Synth(synth::Args),
+    Train(train::Args),
 }
 
 /// Runs the command line; errors are printed as `error: ...` with their causes.
@@ -65,6 +69,8 @@ pub fn main() -> ExitCode {
         Command::Solve(args) => run::solve(args),
         Command::Eval(args) => run::eval(args),
         Command::Collect(args) => run::collect(args),
+        Command::Synth(args) => synth::run(args),
+        Command::Train(args) => train::run(args),
     };
     finish(result)
 }

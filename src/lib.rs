@@ -17,5 +17,6 @@ pub mod model;
 pub mod problems;
 pub mod search;
 pub mod store;
+pub mod train;
 pub mod tree;
 pub mod tui;

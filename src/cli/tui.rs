@@ -170,7 +170,14 @@ fn options(args: TuiArgs, view: Option<PathBuf>) -> anyhow::Result<Options> {
         models.push(model_choice(model, choice));
     }
     let mut data: Vec<(String, PathBuf)> = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
     for path in args.data.iter().cloned().chain(discover_datasets()) {
+        // A --data file that is also in assets/datasets/ is listed once, first.
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+        if seen.contains(&canonical) {
+            continue;
+        }
+        seen.push(canonical);
         data.push((label(&path), path));
     }
     Ok(Options {

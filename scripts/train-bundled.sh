@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Trains the bundled model (assets/model/synth) from scratch: phase 1 trains the policy on gold
+# solutions of the synthetic train split, phase 2 ("round 0") samples rollouts with it and
+# trains the value head on their mean outcomes. Seeded and deterministic up to float rounding.
+# Runs resume where they stopped when the command is run again. Prints the time of each phase.
+#   scripts/train-bundled.sh [RUN_DIR]     (default runs/bundled; then copies to assets/model/synth)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run=${1:-runs/bundled}
+ARBOR_PYTHON=${ARBOR_PYTHON:-$(scripts/setup-python.sh)}
+export ARBOR_PYTHON
+cargo build --release --locked
+arbor=./target/release/arbor
+start=$(date +%s)
+# 600 steps of warm-up + cosine, then a warm restart extending the schedule to 1000 steps.
+nice $arbor train policy --preset bundled --seed 7 --out "$run/policy"
+nice $arbor train policy --preset bundled --seed 7 --out "$run/policy" --steps 1000
+mid=$(date +%s)
+nice $arbor train value --policy "$run/policy" --seed 7 --problems 150 --k 3 --out "$run/value"
+end=$(date +%s)
+echo "policy phase $((mid - start)) s, value phase $((end - mid)) s, total $((end - start)) s" >&2
+if [ -z "${1:-}" ]; then
+  mkdir -p assets/model/synth
+  cp "$run/value/config.json" "$run/value/model.safetensors" "$run/value/tokenizer.json" assets/model/synth/
+  echo "copied to assets/model/synth" >&2
+fi

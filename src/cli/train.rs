@@ -1,0 +1,295 @@
+//! `arbor train`: train the policy on gold synthetic solutions, then the value head on round-0
+//! Monte-Carlo targets. Both phases write an HF folder the model backend loads and resume from
+//! their last checkpoint when run again with the same `--out`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+
+use crate::interp::{Pool, PoolConfig};
+use crate::model::{CandleModel, ModelOptions};
+use crate::train::data::Example;
+use crate::train::net::{Net, NetConfig};
+use crate::train::recipe::{self, GoldSource, ListSource, Recipe, gold_example};
+use crate::train::round0::{self, Round0Config};
+use crate::train::synth::{self, Split};
+use crate::train::tokenizer::{self, Bpe};
+use crate::train::trainer::{Encoder, Run, Schedule, has_checkpoint};
+
+/// Train arbor's own policy + value model on the synthetic domain (`arbor synth`).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "The bundled model (assets/model/synth) is made by scripts/train-bundled.sh:\n  \
+    arbor train policy --preset bundled --out runs/policy\n  \
+    arbor train value --policy runs/policy --out runs/value")]
+pub struct Args {
+    #[command(subcommand)]
+    phase: Phase,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Phase {
+    /// Phase 1: policy cross-entropy on gold solutions of the train split.
+    Policy(PolicyArgs),
+    /// Phase 2 ("round 0"): sample rollouts with the trained policy, then train the value head
+    /// (jointly with the policy on correct paths) on their mean outcomes.
+    Value(ValueArgs),
+}
+
+/// Overrides of a recipe's schedule.
+#[derive(Debug, clap::Args)]
+struct ScheduleArgs {
+    #[arg(long)]
+    steps: Option<u64>,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    #[arg(long)]
+    lr: Option<f64>,
+    #[arg(long)]
+    warmup: Option<u64>,
+    #[arg(long)]
+    value_weight: Option<f64>,
+    #[arg(long)]
+    valid_every: Option<u64>,
+    #[arg(long)]
+    checkpoint_every: Option<u64>,
+}
+
+impl ScheduleArgs {
+    fn apply(&self, s: &mut Schedule) {
+        if let Some(v) = self.steps {
+            s.steps = v;
+        }
+        if let Some(v) = self.batch_size {
+            s.batch_size = v;
+        }
+        if let Some(v) = self.lr {
+            s.lr = v;
+        }
+        if let Some(v) = self.warmup {
+            s.warmup = v;
+        }
+        if let Some(v) = self.value_weight {
+            s.value_weight = v;
+        }
+        if let Some(v) = self.valid_every {
+            s.valid_every = v;
+        }
+        if let Some(v) = self.checkpoint_every {
+            s.checkpoint_every = v;
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct PolicyArgs {
+    /// The output folder (an HF checkpoint folder; resumed if it holds a checkpoint).
+    #[arg(long)]
+    out: PathBuf,
+    /// bundled or tiny.
+    #[arg(long, default_value = "bundled")]
+    preset: String,
+    #[arg(long, default_value_t = synth::DEFAULT_SEED)]
+    seed: u64,
+    #[command(flatten)]
+    schedule: ScheduleArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct ValueArgs {
+    /// The policy checkpoint folder (from `arbor train policy`).
+    #[arg(long)]
+    policy: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value_t = synth::DEFAULT_SEED)]
+    seed: u64,
+    /// Train problems to sample rollouts on (taken after the ones the policy phase used).
+    #[arg(long, default_value_t = 150)]
+    problems: usize,
+    /// Rollouts per state.
+    #[arg(long, default_value_t = 3)]
+    k: usize,
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f32,
+    /// The Python interpreter (default: $ARBOR_PYTHON, then python3).
+    #[arg(long)]
+    python: Option<PathBuf>,
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    #[command(flatten)]
+    schedule: ScheduleArgs,
+}
+
+/// The least context a value-phase checkpoint declares.
+const CONTEXT: usize = 4096;
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.phase {
+        Phase::Policy(a) => policy(a),
+        Phase::Value(a) => value(a),
+    }
+}
+
+fn recipe(name: &str) -> anyhow::Result<Recipe> {
+    match recipe::preset(name) {
+        Some(r) => Ok(r),
+        None => bail!("unknown preset {name:?} (presets: {})", recipe::PRESETS.join(", ")),
+    }
+}
+
+fn special_ids(bpe: &Bpe) -> anyhow::Result<(u32, u32)> {
+    let bos = bpe.id(tokenizer::BOS).context("tokenizer has no <s>")?;
+    let pad = bpe.id(tokenizer::PAD).context("tokenizer has no <pad>")?;
+    Ok((bos, pad))
+}
+
+fn print(line: &str) {
+    eprintln!("{line}");
+}
+
+fn policy(args: PolicyArgs) -> anyhow::Result<ExitCode> {
+    let recipe = recipe(&args.preset)?;
+    let started = std::time::Instant::now();
+    let bpe = recipe.tokenizer(args.seed)?;
+    let tok = bpe.tokenizer()?;
+    let (bos, pad) = special_ids(&bpe)?;
+    let cfg = recipe.net(&bpe)?;
+    eprintln!(
+        "preset {}: {} parameters, vocabulary {} (tokenizer learned in {:.1}s)",
+        args.preset,
+        cfg.parameters(),
+        cfg.vocab_size,
+        started.elapsed().as_secs_f64()
+    );
+    let data = format!("policy seed={} preset={}", args.seed, args.preset);
+    let enc = Encoder { tokenizer: &tok, bos, pad };
+    let mut run = if has_checkpoint(&args.out) {
+        let mut run = Run::resume(&args.out, &data, bpe.to_json(), enc)?;
+        eprintln!("resuming {} at step {}", args.out.display(), run.state.step);
+        // --steps beyond the run's schedule extends it: the cosine is recomputed over the new
+        // total (a warm restart from where the old schedule had decayed to).
+        if let Some(steps) = args.schedule.steps.filter(|&s| s > run.state.schedule.steps) {
+            eprintln!("extending the schedule from {} to {steps} steps", run.state.schedule.steps);
+            run.state.schedule.steps = steps;
+        }
+        run
+    } else {
+        let mut schedule = recipe.schedule.clone();
+        args.schedule.apply(&mut schedule);
+        Run::new(&args.out, Net::new(cfg, args.seed)?, schedule, data, bpe.to_json(), enc)?
+    };
+    let valid: Vec<Example> =
+        synth::problems(args.seed, Split::Valid, recipe.valid_problems).iter().map(gold_example).collect();
+    run.train(&GoldSource::new(args.seed), &valid, &mut print)?;
+    eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The network shape of a checkpoint folder: from its training state, or else from its
+/// `config.json` (a folder holding only the model, such as `assets/model/synth`).
+fn load_net_config(dir: &Path) -> anyhow::Result<NetConfig> {
+    let state = dir.join("train_state/state.json");
+    if state.exists() {
+        let text = std::fs::read_to_string(&state).with_context(|| format!("reading {}", state.display()))?;
+        let state: crate::train::trainer::State = serde_json::from_str(&text)?;
+        return Ok(state.net);
+    }
+    let path = dir.join("config.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    NetConfig::from_hf_config(&serde_json::from_str(&text)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let tok_json = std::fs::read_to_string(args.policy.join("tokenizer.json"))
+        .with_context(|| format!("reading {}/tokenizer.json", args.policy.display()))?;
+    let tok = tokenizers::Tokenizer::from_bytes(tok_json.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let id = |t: &str| tok.token_to_id(t).with_context(|| format!("tokenizer has no {t}"));
+    let (bos, pad) = (id(tokenizer::BOS)?, id(tokenizer::PAD)?);
+    let data = format!(
+        "round0 seed={} problems={} k={} policy={}",
+        args.seed,
+        args.problems,
+        args.k,
+        args.policy.display()
+    );
+    let examples_path = args.out.join("round0_examples.jsonl");
+    let mut schedule = Schedule {
+        steps: 150,
+        lr: 5e-4,
+        warmup: 15,
+        valid_every: 50,
+        checkpoint_every: 50,
+        ..recipe::preset("bundled").map(|r| r.schedule).context("no bundled preset")?
+    };
+    args.schedule.apply(&mut schedule);
+    let examples: Vec<Example> = if examples_path.exists() {
+        let text = std::fs::read_to_string(&examples_path)?;
+        text.lines().map(serde_json::from_str).collect::<Result<_, _>>()?
+    } else {
+        let mut model = CandleModel::load(&args.policy, ModelOptions::default())
+            .with_context(|| format!("loading {}", args.policy.display()))?;
+        let pool = Pool::new(PoolConfig {
+            python: args.python.clone(),
+            workers: args.workers.max(1),
+            ..PoolConfig::default()
+        })
+        .context("starting the Python interpreter")?;
+        // Problems after the ones the policy phase could have seen.
+        let held_out = synth::held_out_questions(args.seed, recipe::VALID_PROBLEMS, recipe::TEST_PROBLEMS);
+        let problems: Vec<_> =
+            synth::TrainStream::new(args.seed, 1 << 40, &held_out).take(args.problems).collect();
+        let cfg = Round0Config {
+            k: args.k,
+            temperature: args.temperature,
+            seed: args.seed,
+            ..Round0Config::default()
+        };
+        let (examples, stats) = round0::examples(&mut model, &pool, &problems, &cfg, &mut print)?;
+        eprintln!(
+            "round 0: {} rollouts in {:.0}s; root rollouts correct {}/{}; {} examples",
+            stats.rollouts,
+            started.elapsed().as_secs_f64(),
+            stats.root_correct,
+            stats.root_rollouts,
+            stats.examples
+        );
+        std::fs::create_dir_all(&args.out)?;
+        let mut text = String::new();
+        for ex in &examples {
+            text.push_str(&serde_json::to_string(ex)?);
+            text.push('\n');
+        }
+        std::fs::write(&examples_path, text)?;
+        examples
+    };
+    // Hold out every tenth problem's examples for validation.
+    let mut train = Vec::new();
+    let mut valid = Vec::new();
+    let mut question = String::new();
+    let mut n = 0usize;
+    for ex in examples {
+        if ex.question != question {
+            question = ex.question.clone();
+            n += 1;
+        }
+        if n.is_multiple_of(10) { valid.push(ex) } else { train.push(ex) }
+    }
+    let enc = Encoder { tokenizer: &tok, bos, pad };
+    let mut run = if has_checkpoint(&args.out) {
+        let run = Run::resume(&args.out, &data, tok_json.clone(), enc)?;
+        eprintln!("resuming {} at step {}", args.out.display(), run.state.step);
+        run
+    } else {
+        let mut cfg = load_net_config(&args.policy)?;
+        // The declared context must hold the search's default max_tokens (see Recipe).
+        cfg.max_position_embeddings = cfg.max_position_embeddings.max(CONTEXT);
+        let net = Net::load(cfg, &args.policy.join("model.safetensors"))?;
+        Run::new(&args.out, net, schedule, data, tok_json.clone(), enc)?
+    };
+    run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
+    eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
+    Ok(ExitCode::SUCCESS)
+}

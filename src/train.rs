@@ -1,0 +1,11 @@
+//! The training side: the synthetic problem domain ([`synth`]), its tokenizer, the network
+//! and its trainer, and round-0 Monte-Carlo value targets.
+
+pub mod data;
+pub mod net;
+pub mod optim;
+pub mod recipe;
+pub mod round0;
+pub mod synth;
+pub mod tokenizer;
+pub mod trainer;

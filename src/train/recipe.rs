@@ -1,0 +1,189 @@
+//! Named training recipes (network shape, tokenizer, schedule) and the example sources of the
+//! two phases: gold solutions of the synthetic train split (policy), and a fixed list of
+//! round-0 examples (value, with the policy kept on correct paths).
+
+use std::collections::HashSet;
+
+use super::data::{Example, PathStep, root_prompt};
+use super::net::NetConfig;
+use super::optim::AdamWParams;
+use super::synth::{self, Split, SynthProblem};
+use super::tokenizer::{self, Bpe, TokenizerError};
+use super::trainer::{Schedule, Source};
+use crate::model::Rng;
+
+/// Validation and test problems kept out of training.
+pub const VALID_PROBLEMS: usize = 200;
+pub const TEST_PROBLEMS: usize = 1000;
+
+/// Everything a policy run needs besides its seed.
+#[derive(Clone, Debug)]
+pub struct Recipe {
+    pub hidden_size: usize,
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub intermediate_size: usize,
+    /// The context the checkpoint declares. RoPE has no learned positions, and the search asks
+    /// for up to `max_tokens` (2000 by default) beyond the prompt, so this is larger than any
+    /// training sequence.
+    pub max_position_embeddings: usize,
+    /// Train problems the tokenizer is learned from, and its merges.
+    pub tokenizer_problems: usize,
+    pub merges: usize,
+    pub schedule: Schedule,
+    /// Validation problems scored at each validation.
+    pub valid_problems: usize,
+}
+
+/// The recipes by name: `bundled` (the shipped model) and `tiny` (tests, smoke runs).
+pub fn preset(name: &str) -> Option<Recipe> {
+    let schedule = Schedule {
+        steps: 600,
+        batch_size: 16,
+        lr: 2e-3,
+        warmup: 30,
+        min_lr_ratio: 0.05,
+        clip: 1.0,
+        value_weight: 1.0,
+        max_len: 512,
+        adamw: AdamWParams::default(),
+        log_every: 10,
+        valid_every: 100,
+        checkpoint_every: 100,
+    };
+    match name {
+        "bundled" => Some(Recipe {
+            hidden_size: 192,
+            num_layers: 4,
+            num_heads: 2,
+            intermediate_size: 512,
+            max_position_embeddings: 4096,
+            tokenizer_problems: 3000,
+            merges: 700,
+            schedule,
+            valid_problems: 100,
+        }),
+        "tiny" => Some(Recipe {
+            hidden_size: 32,
+            num_layers: 2,
+            num_heads: 2,
+            intermediate_size: 64,
+            max_position_embeddings: 4096,
+            tokenizer_problems: 200,
+            merges: 100,
+            schedule: Schedule {
+                steps: 20,
+                batch_size: 4,
+                warmup: 4,
+                log_every: 5,
+                valid_every: 10,
+                checkpoint_every: 10,
+                ..schedule
+            },
+            valid_problems: 8,
+        }),
+        _ => None,
+    }
+}
+
+/// The preset names, for messages.
+pub const PRESETS: [&str; 2] = ["bundled", "tiny"];
+
+impl Recipe {
+    pub fn net(&self, bpe: &Bpe) -> Result<NetConfig, TokenizerError> {
+        let id = |t: &str| bpe.id(t).ok_or_else(|| TokenizerError::Build(format!("no token {t}")));
+        Ok(NetConfig {
+            vocab_size: bpe.vocab_size(),
+            hidden_size: self.hidden_size,
+            num_layers: self.num_layers,
+            num_heads: self.num_heads,
+            intermediate_size: self.intermediate_size,
+            max_position_embeddings: self.max_position_embeddings,
+            rope_theta: 10_000.0,
+            rms_norm_eps: 1e-5,
+            bos_token_id: id(tokenizer::BOS)?,
+            eos_token_id: id(tokenizer::EOS)?,
+        })
+    }
+
+    /// The tokenizer learned from the first train problems (deterministic by seed).
+    pub fn tokenizer(&self, seed: u64) -> Result<Bpe, TokenizerError> {
+        let texts: Vec<String> = synth::problems(seed, Split::Train, self.tokenizer_problems)
+            .iter()
+            .map(|p| format!("{}{}\n", root_prompt(&p.question), p.solution()))
+            .collect();
+        tokenizer::learn(&texts, self.merges, 2)
+    }
+}
+
+/// A problem's gold path, trained as policy data (no value targets).
+pub fn gold_example(p: &SynthProblem) -> Example {
+    Example {
+        question: p.question.clone(),
+        steps: p
+            .steps
+            .iter()
+            .map(|s| PathStep { generated: s.generated(), observed: s.observed(), value: None })
+            .collect(),
+        root_value: None,
+        policy: true,
+    }
+}
+
+/// Gold solutions of the train split, skipping held-out questions.
+pub struct GoldSource {
+    pub seed: u64,
+    pub held_out: HashSet<String>,
+}
+
+impl GoldSource {
+    pub fn new(seed: u64) -> GoldSource {
+        GoldSource { seed, held_out: synth::held_out_questions(seed, VALID_PROBLEMS, TEST_PROBLEMS) }
+    }
+}
+
+impl Source for GoldSource {
+    fn example(&self, position: u64) -> (Example, u64) {
+        let mut i = position;
+        loop {
+            let p = synth::problem(self.seed, Split::Train, i);
+            i += 1;
+            if !self.held_out.contains(&p.question) {
+                return (gold_example(&p), i);
+            }
+        }
+    }
+}
+
+/// A fixed list of examples, reshuffled every epoch (deterministic by seed).
+pub struct ListSource {
+    pub examples: Vec<Example>,
+    pub seed: u64,
+}
+
+impl ListSource {
+    fn order(&self, epoch: u64) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.examples.len()).collect();
+        let mut rng = Rng::new(self.seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        for i in (1..order.len()).rev() {
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        order
+    }
+}
+
+impl Source for ListSource {
+    fn example(&self, position: u64) -> (Example, u64) {
+        let n = self.examples.len().max(1) as u64;
+        let order = self.order(position / n);
+        let idx = order.get((position % n) as usize).copied().unwrap_or(0);
+        (
+            self.examples
+                .get(idx)
+                .cloned()
+                .unwrap_or_else(|| gold_example(&synth::problem(self.seed, Split::Train, 0))),
+            position + 1,
+        )
+    }
+}

@@ -1,0 +1,288 @@
+//! Round 0 of value training: Monte-Carlo value targets before any MCTS data exists.
+//!
+//! For each training problem the trained policy samples `k` rollouts from the root and `k`
+//! from every prefix of the gold solution (stage A), then `k` more from every non-terminal
+//! prefix of each root rollout (stage B). A rollout plays steps until a final answer (graded:
+//! +1 correct, −1 wrong), an unparsable step, or the depth limit (both −1), running its code
+//! through the interpreter as the search does. A state's target is the mean outcome of the
+//! rollouts from it; a terminal state's is its own outcome. The examples are the gold paths
+//! and the root rollouts with those targets on every step end; the policy is trained on the
+//! correct ones only.
+
+use serde::{Deserialize, Serialize};
+
+use super::data::{Example, PathStep, state_prompt};
+use super::synth::SynthProblem;
+use crate::grade;
+use crate::interp::{ExecRequest, InterpError, Pool};
+use crate::model::{GenRequest, Policy};
+use crate::search::prompt::StepFormat;
+
+/// Sampling settings of round 0.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Round0Config {
+    /// Rollouts per state.
+    pub k: usize,
+    pub temperature: f32,
+    /// Tokens of one step at most.
+    pub max_step_tokens: usize,
+    /// Steps of a whole path at most (the search's `max_depth`).
+    pub max_depth: usize,
+    /// Generation requests per backend call.
+    pub chunk: usize,
+    pub seed: u64,
+}
+
+impl Default for Round0Config {
+    fn default() -> Self {
+        Round0Config { k: 4, temperature: 1.0, max_step_tokens: 160, max_depth: 8, chunk: 64, seed: 0 }
+    }
+}
+
+/// Why round 0 failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Round0Error {
+    #[error(transparent)]
+    Model(#[from] crate::model::Error),
+    #[error(transparent)]
+    Interp(#[from] InterpError),
+}
+
+/// A played path from some state.
+#[derive(Clone, Debug)]
+struct Play {
+    /// Which start state it belongs to.
+    start: usize,
+    steps: Vec<PathStep>,
+    codes: Vec<String>,
+    outcome: Option<f32>,
+    /// Ended with a final answer (its last step is terminal).
+    finished: bool,
+}
+
+/// A state to estimate: a problem and a path prefix.
+#[derive(Clone, Debug)]
+struct Start<'a> {
+    problem: &'a SynthProblem,
+    steps: Vec<PathStep>,
+    codes: Vec<String>,
+}
+
+fn seed_of(base: u64, a: u64, b: u64) -> u64 {
+    base ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+}
+
+/// Plays `k` rollouts from every start to the end; returns them grouped by start.
+fn play(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    starts: &[Start<'_>],
+    cfg: &Round0Config,
+    salt: u64,
+) -> Result<Vec<Vec<Play>>, Round0Error> {
+    let mut plays: Vec<Play> = Vec::new();
+    for (i, s) in starts.iter().enumerate() {
+        for _ in 0..cfg.k {
+            plays.push(Play {
+                start: i,
+                steps: s.steps.clone(),
+                codes: s.codes.clone(),
+                outcome: None,
+                finished: false,
+            });
+        }
+    }
+    let fmt = StepFormat::ReactSft;
+    loop {
+        let active: Vec<usize> = (0..plays.len()).filter(|&i| plays[i].outcome.is_none()).collect();
+        if active.is_empty() {
+            break;
+        }
+        for chunk in active.chunks(cfg.chunk.max(1)) {
+            let requests: Vec<GenRequest> = chunk
+                .iter()
+                .map(|&i| {
+                    let p = &plays[i];
+                    let prompt = state_prompt(&starts[p.start].problem.question, &p.steps);
+                    let mut r = GenRequest::new(
+                        prompt,
+                        1,
+                        cfg.max_step_tokens,
+                        seed_of(cfg.seed ^ salt, i as u64, p.steps.len() as u64),
+                    );
+                    r.temperature = cfg.temperature;
+                    r.stop = fmt.default_stop();
+                    r
+                })
+                .collect();
+            let responses = policy.generate(&requests)?;
+            let mut exec = Vec::new();
+            for (&i, response) in chunk.iter().zip(responses) {
+                let p = &mut plays[i];
+                let answer = &starts[p.start].problem.answer;
+                let Some(candidate) = response.candidates.into_iter().next() else {
+                    p.outcome = Some(-1.0);
+                    continue;
+                };
+                match fmt.parse(&candidate.text) {
+                    Err(_) => p.outcome = Some(-1.0),
+                    Ok(step) if step.is_final() => {
+                        let correct = grade::is_equiv(answer, &step.final_answer);
+                        p.steps.push(PathStep {
+                            generated: step.step_result,
+                            observed: String::new(),
+                            value: None,
+                        });
+                        p.outcome = Some(if correct { 1.0 } else { -1.0 });
+                        p.finished = true;
+                    }
+                    Ok(step) => {
+                        if p.steps.len() + 1 >= cfg.max_depth {
+                            p.outcome = Some(-1.0);
+                            continue;
+                        }
+                        exec.push((i, ExecRequest::new(p.codes.clone(), step.action_input.clone())));
+                        p.codes.push(step.action_input);
+                        p.steps.push(PathStep {
+                            generated: step.step_result,
+                            observed: String::new(),
+                            value: None,
+                        });
+                    }
+                }
+            }
+            let requests: Vec<ExecRequest> = exec.iter().map(|(_, r)| r.clone()).collect();
+            let results = pool.execute(&requests)?;
+            for ((i, _), result) in exec.iter().zip(results) {
+                if let Some(last) = plays[*i].steps.last_mut() {
+                    last.observed = format!("\n{}", fmt.wrap_observation(&result.observation));
+                }
+            }
+        }
+    }
+    let mut grouped: Vec<Vec<Play>> = vec![Vec::new(); starts.len()];
+    for p in plays {
+        grouped[p.start].push(p);
+    }
+    Ok(grouped)
+}
+
+fn mean(plays: &[Play]) -> f32 {
+    let n = plays.len().max(1) as f32;
+    plays.iter().map(|p| p.outcome.unwrap_or(-1.0)).sum::<f32>() / n
+}
+
+/// Counts of what round 0 saw.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Round0Stats {
+    pub problems: usize,
+    pub rollouts: usize,
+    /// Root rollouts that ended correct.
+    pub root_correct: usize,
+    pub root_rollouts: usize,
+    pub examples: usize,
+}
+
+/// The round-0 training examples for `problems`.
+pub fn examples(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    problems: &[SynthProblem],
+    cfg: &Round0Config,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
+    let gold_steps = |p: &SynthProblem| -> Vec<(PathStep, Option<String>)> {
+        p.steps
+            .iter()
+            .map(|s| {
+                let code = match s {
+                    super::synth::GoldStep::Code { code, .. } => Some(format!("```python\n{code}\n```")),
+                    super::synth::GoldStep::Final { .. } => None,
+                };
+                (PathStep { generated: s.generated(), observed: s.observed(), value: None }, code)
+            })
+            .collect()
+    };
+    // Stage A: the root and every non-terminal gold prefix.
+    let mut starts = Vec::new();
+    for p in problems {
+        let gold = gold_steps(p);
+        for depth in 0..gold.len() {
+            starts.push(Start {
+                problem: p,
+                steps: gold[..depth].iter().map(|g| g.0.clone()).collect(),
+                codes: gold[..depth].iter().filter_map(|g| g.1.clone()).collect(),
+            });
+        }
+    }
+    progress(&format!("round 0 stage A: {} states x {} rollouts", starts.len(), cfg.k));
+    let a = play(policy, pool, &starts, cfg, 0xA)?;
+    let mut stats =
+        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    // Stage B: every non-terminal prefix of every root rollout.
+    let mut b_starts = Vec::new();
+    let mut b_index = Vec::new(); // (root start index, rollout index, depth)
+    for (si, s) in starts.iter().enumerate().filter(|(_, s)| s.steps.is_empty()) {
+        for (ri, r) in a[si].iter().enumerate() {
+            let mut codes = 0;
+            let last = if r.finished { r.steps.len() } else { r.steps.len() + 1 };
+            for depth in 1..last {
+                if !r.steps[depth - 1].observed.is_empty() {
+                    codes += 1;
+                }
+                b_starts.push(Start {
+                    problem: s.problem,
+                    steps: r.steps[..depth].to_vec(),
+                    codes: r.codes[..codes].to_vec(),
+                });
+                b_index.push((si, ri, depth));
+            }
+        }
+    }
+    progress(&format!("round 0 stage B: {} states x {} rollouts", b_starts.len(), cfg.k));
+    let b = play(policy, pool, &b_starts, cfg, 0xB)?;
+    stats.rollouts += b_starts.len() * cfg.k;
+    let mut out = Vec::new();
+    let mut si = 0;
+    for p in problems {
+        let gold = gold_steps(p);
+        let root = si;
+        let root_value = mean(&a[root]);
+        let mut steps: Vec<PathStep> = gold.into_iter().map(|g| g.0).collect();
+        let n = steps.len();
+        for (depth, step) in steps.iter_mut().enumerate() {
+            // The state after gold step `depth` is stage-A start `root + depth + 1`.
+            step.value = Some(if depth + 1 == n { 1.0 } else { mean(&a[root + depth + 1]) });
+        }
+        out.push(Example { question: p.question.clone(), steps, root_value: Some(root_value), policy: true });
+        for (ri, r) in a[root].iter().enumerate() {
+            let outcome = r.outcome.unwrap_or(-1.0);
+            stats.root_rollouts += 1;
+            stats.root_correct += usize::from(outcome > 0.0);
+            let mut steps = r.steps.clone();
+            let last = steps.len().saturating_sub(1);
+            for (depth, step) in steps.iter_mut().enumerate() {
+                step.value = if depth == last && r.finished {
+                    Some(outcome)
+                } else {
+                    b_index
+                        .iter()
+                        .position(|&(s, q, d)| s == root && q == ri && d == depth + 1)
+                        .map(|j| mean(&b[j]))
+                };
+            }
+            if steps.is_empty() {
+                continue;
+            }
+            out.push(Example {
+                question: p.question.clone(),
+                steps,
+                root_value: Some(root_value),
+                policy: outcome > 0.0,
+            });
+        }
+        si += n;
+    }
+    stats.examples = out.len();
+    Ok((out, stats))
+}

@@ -1,0 +1,151 @@
+//! The synthetic domain and the bundled model: gold solutions reproduce through arbor's real
+//! interpreter and grade correct, the shipped test split is the generator's, and the shipped
+//! model loads quickly and runs an SBS(3,5) search to a well-formed tree.
+
+#![allow(clippy::unwrap_used)] // tests unwrap what they built themselves
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use arbor::interp::{Pool, PoolConfig};
+use arbor::search::prompt::StepFormat;
+use arbor::train::synth::{self, GoldStep, Split};
+
+const SHIPPED_TEST: &str = "assets/datasets/synth_test.jsonl";
+const SHIPPED_MODEL: &str = "assets/model/synth";
+
+#[test]
+fn every_gold_solution_reproduces_through_the_interpreter_and_grades_correct() {
+    let pool = Pool::new(PoolConfig { workers: 2, ..PoolConfig::default() }).unwrap();
+    let mut problems = Vec::new();
+    for split in [Split::Train, Split::Valid, Split::Test] {
+        problems.extend(synth::problems(synth::DEFAULT_SEED, split, 100));
+    }
+    problems.extend(synth::problems(123, Split::Train, 100));
+    for level in synth::MIN_LEVEL..=synth::MAX_LEVEL {
+        assert!(problems.iter().filter(|p| p.level == level).count() >= 20, "level {level}");
+    }
+    let mismatches = synth::verify(&pool, &problems).unwrap();
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+    for p in &problems {
+        let Some(GoldStep::Final { answer, .. }) = p.steps.last() else { panic!("{}: no final step", p.id) };
+        let Some(GoldStep::Code { output, .. }) = p.steps.iter().rev().nth(1) else { panic!("{}", p.id) };
+        assert!(arbor::grade::is_equiv(&p.answer, answer), "{}", p.id);
+        assert!(arbor::grade::is_equiv(&p.answer, output), "{}: last output {output}", p.id);
+        // The search parses the final step to the same answer.
+        let generated = p.steps.last().unwrap().generated();
+        let parsed = StepFormat::ReactSft.parse(generated.strip_suffix("</step>").unwrap()).unwrap();
+        assert!(arbor::grade::is_equiv(&p.answer, &parsed.final_answer));
+    }
+}
+
+#[test]
+fn the_shipped_test_split_is_the_generators() {
+    let text = std::fs::read_to_string(SHIPPED_TEST).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 100);
+    for (i, line) in lines.iter().enumerate() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let p = synth::problem(synth::DEFAULT_SEED, Split::Test, i as u64);
+        assert_eq!(record, serde_json::Value::Object(p.record()), "line {i}");
+    }
+    let set = arbor::problems::load(SHIPPED_TEST).unwrap();
+    assert_eq!(set.problems.len(), lines.len());
+}
+
+#[test]
+fn the_shipped_model_loads_fast_and_sbs_solves_a_shipped_problem() {
+    let dir = Path::new(SHIPPED_MODEL);
+    let size = std::fs::metadata(dir.join("model.safetensors")).unwrap().len();
+    assert!(size <= 25 << 20, "{size} bytes");
+    let t = Instant::now();
+    let model = arbor::model::CandleModel::load(dir, arbor::model::ModelOptions::default()).unwrap();
+    let load = t.elapsed();
+    assert!(model.has_value_head());
+    // Under a second on 2 cores (measured in the README); generous here for loaded CI machines.
+    assert!(load.as_secs_f64() < 5.0, "load took {load:?}");
+    drop(model);
+
+    let p = synth::problem(synth::DEFAULT_SEED, Split::Test, 1);
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("tree.jsonl");
+    let run = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(["solve", "--question", &p.question, "--answer", &p.answer, "--model", SHIPPED_MODEL])
+        .args(["--config", "sbs", "--set", "step_beam_width=3", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let file = arbor::store::TreeFile::open(&out).unwrap();
+    let loaded = file.load(0).unwrap().unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let tree = &loaded.record.tree;
+    // The policy wrote parsable steps: the root has children, and some path ends in an answer.
+    assert!(tree.ids().count() > 3, "a tree with {} nodes", tree.ids().count());
+    let numeric = |id| tree.node(id).step().final_answer.trim().parse::<f64>().is_ok();
+    assert!(tree.ids().any(numeric), "no numeric final answer in the tree");
+}
+
+/// Answers every request with a final step, correct and wrong in turn.
+struct Alternating {
+    answers: Vec<(String, String)>,
+    calls: usize,
+}
+
+impl arbor::model::Policy for Alternating {
+    fn generate(
+        &mut self,
+        requests: &[arbor::model::GenRequest],
+    ) -> Result<Vec<arbor::model::GenResponse>, arbor::model::Error> {
+        Ok(requests
+            .iter()
+            .map(|r| {
+                let answer =
+                    self.answers.iter().find(|(q, _)| r.prompt.contains(q.as_str())).unwrap().1.clone();
+                let said = if self.calls.is_multiple_of(2) { answer } else { "-1".to_owned() };
+                self.calls += 1;
+                let text = format!("<step>\n<p>\nSo.\n</p>\n<p>\nFinal Answer: {said}\n</p>\n");
+                arbor::model::GenResponse {
+                    candidates: vec![arbor::model::Candidate {
+                        text,
+                        tokens: 5,
+                        logprob_sum: -1.0,
+                        token_logprobs: Vec::new(),
+                        token_ids: Vec::new(),
+                        finish: arbor::model::Finish::Stop,
+                        stop_reason: Some("</step>".to_owned()),
+                    }],
+                    value: None,
+                    prompt_tokens: 10,
+                }
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn round_zero_targets_are_mean_rollout_outcomes() {
+    use arbor::train::round0::{Round0Config, examples};
+    let pool = Pool::new(PoolConfig { workers: 1, ..PoolConfig::default() }).unwrap();
+    let problems = synth::problems(3, Split::Train, 4);
+    let mut policy = Alternating {
+        answers: problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect(),
+        calls: 0,
+    };
+    let cfg = Round0Config { k: 2, ..Round0Config::default() };
+    let (out, stats) = examples(&mut policy, &pool, &problems, &cfg, &mut |_| {}).unwrap();
+    // Per problem: the gold path and k root rollouts (one step each, so no stage B).
+    assert_eq!(out.len(), problems.len() * 3);
+    assert_eq!((stats.root_rollouts, stats.root_correct), (8, 4));
+    for (p, chunk) in problems.iter().zip(out.chunks(3)) {
+        let gold = &chunk[0];
+        assert!(gold.policy);
+        assert_eq!(gold.root_value, Some(0.0), "one of two rollouts from the root is right");
+        let values: Vec<f32> = gold.steps.iter().map(|s| s.value.unwrap()).collect();
+        assert_eq!(values.len(), p.level + 1);
+        assert!(values[..p.level].iter().all(|&v| v == 0.0), "{values:?}");
+        assert_eq!(values[p.level], 1.0, "the gold final state is correct");
+        assert_eq!((chunk[1].policy, chunk[1].steps[0].value), (true, Some(1.0)));
+        assert_eq!((chunk[2].policy, chunk[2].steps[0].value), (false, Some(-1.0)));
+    }
+}
