@@ -84,7 +84,7 @@ start() {
 }
 
 # ---- 1. The picker: filter, choose SBS, start.
-start live --demo --demo-delay-ms 120 --data toy.jsonl
+start live --demo --demo-delay-ms 120 --data toy.jsonl --only-data
 wait_re live "Problems [0-9]+/[0-9]+"
 show live "the problem picker"
 keys live /
@@ -159,7 +159,7 @@ show saved "re-selected by visit count"
 keys saved q
 
 # ---- 7. A batch: start, cancel, resume to the end.
-start batch --demo --demo-delay-ms 200 --data toy.jsonl
+start batch --demo --demo-delay-ms 200 --data toy.jsonl --only-data
 wait_re batch "Problems [0-9]+/[0-9]+"
 keys batch 4
 wait_for batch "Batch run"

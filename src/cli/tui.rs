@@ -32,6 +32,9 @@ pub struct TuiArgs {
     /// Run without a value head (models that have none, such as SmolLM2).
     #[arg(long)]
     no_value: bool,
+    /// List only the --data files, not the datasets shipped in assets/datasets/.
+    #[arg(long)]
+    only_data: bool,
     /// dark or light.
     #[arg(long, default_value = "dark")]
     theme: String,
@@ -77,13 +80,8 @@ impl TuiArgs {
             None if !self.demo && bundled.join("config.json").exists() => bundled.display().to_string(),
             None => return Ok(None),
         };
-        let mut argv = vec![
-            "arbor".to_owned(),
-            "--model".to_owned(),
-            model,
-            "--device".to_owned(),
-            self.device.clone(),
-        ];
+        let mut argv =
+            vec!["arbor".to_owned(), "--model".to_owned(), model, "--device".to_owned(), self.device.clone()];
         if let Some(head) = &self.value_head {
             argv.push("--value-head".to_owned());
             argv.push(head.display().to_string());
@@ -171,7 +169,8 @@ fn options(args: TuiArgs, view: Option<PathBuf>) -> anyhow::Result<Options> {
     }
     let mut data: Vec<(String, PathBuf)> = Vec::new();
     let mut seen: Vec<PathBuf> = Vec::new();
-    for path in args.data.iter().cloned().chain(discover_datasets()) {
+    let shipped = if args.only_data { Vec::new() } else { discover_datasets() };
+    for path in args.data.iter().cloned().chain(shipped) {
         // A --data file that is also in assets/datasets/ is listed once, first.
         let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
         if seen.contains(&canonical) {

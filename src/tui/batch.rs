@@ -387,12 +387,22 @@ fn run(spec: BatchSpec, cancel: &AtomicBool, tx: &Sender<BatchMsg>, started: Ins
             });
         }
     }
-    let _ = tx.send(BatchMsg::Done {
-        summary: Box::new(score::summarize(&scores)),
-        cancelled,
-        elapsed: started.elapsed(),
-    });
+    // A resumed run that finished reports the whole file, as `arbor score` would.
+    drop(writer);
+    let summary = if !cancelled && !done.is_empty() {
+        score_file(&spec.out).unwrap_or_else(|_| score::summarize(&scores))
+    } else {
+        score::summarize(&scores)
+    };
+    let _ = tx.send(BatchMsg::Done { summary: Box::new(summary), cancelled, elapsed: started.elapsed() });
     Ok(())
+}
+
+/// Scores every tree of a finished output file.
+fn score_file(path: &Path) -> Result<score::Summary, crate::store::StoreError> {
+    let (trees, _) = crate::store::TreeFile::open(path)?.load_all()?;
+    let scores: Vec<TreeScore> = trees.iter().map(|t| score::score_tree(t.line, &t.record)).collect();
+    Ok(score::summarize(&scores))
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, hits: &mut HitAreas) {
         let labels: Vec<String> = item.problem.labels().into_iter().map(|(_, v)| v).collect();
         let label = if labels.is_empty() { String::new() } else { format!(" [{}]", labels.join(", ")) };
         let width = inner.width as usize;
-        let head = format!("{:>5} ", one_line(&item.problem.id, 5));
+        let head = format!("{:>5} ", id_tail(&item.problem.id, 5));
         let text =
             one_line(&item.problem.question, width.saturating_sub(head.len() + label.chars().count() + 1));
         let style = if row == p.selected { t.selected } else { t.text };
@@ -141,4 +141,24 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, hits: &mut HitAreas) {
         ]),
     ];
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), settings);
+}
+
+/// The last `max` characters of an id (`test-31` → `…t-31`): ids differ at their ends.
+fn id_tail(id: &str, max: usize) -> String {
+    let count = id.chars().count();
+    if count <= max {
+        return id.to_owned();
+    }
+    let tail: String = id.chars().skip(count - (max - 1)).collect();
+    format!("…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_ids_keep_their_distinctive_end() {
+        assert_eq!(super::id_tail("test-31", 5), "…t-31");
+        assert_eq!(super::id_tail("12", 5), "12");
+        assert_eq!(super::id_tail("abcde", 5), "abcde");
+    }
 }
