@@ -6,7 +6,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 use arbor::interp::{Pool, PoolConfig};
 use arbor::search::prompt::StepFormat;
@@ -55,16 +54,13 @@ fn the_shipped_test_split_is_the_generators() {
 }
 
 #[test]
-fn the_shipped_model_loads_fast_and_sbs_solves_a_shipped_problem() {
+fn the_shipped_model_loads_and_sbs_grows_a_tree_on_a_shipped_problem() {
     let dir = Path::new(SHIPPED_MODEL);
     let size = std::fs::metadata(dir.join("model.safetensors")).unwrap().len();
     assert!(size <= 25 << 20, "{size} bytes");
-    let t = Instant::now();
+    // Load time is a benchmark figure (README), not asserted here.
     let model = arbor::model::CandleModel::load(dir, arbor::model::ModelOptions::default()).unwrap();
-    let load = t.elapsed();
     assert!(model.has_value_head());
-    // Under a second on 2 cores (measured in the README); generous here for loaded CI machines.
-    assert!(load.as_secs_f64() < 5.0, "load took {load:?}");
     drop(model);
 
     let p = synth::problem(synth::DEFAULT_SEED, Split::Test, 1);
