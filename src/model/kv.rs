@@ -109,25 +109,7 @@ impl KvBuffer {
 
     /// A buffer whose rows are copies of row 0 of `self`, `batch` times, with room for `capacity`.
     pub(crate) fn fork_rows(&self, batch: usize, capacity: usize) -> candle_core::Result<KvBuffer> {
-        let first = &self.layers[0].0;
-        let (_, h, _, d) = first.dims4()?;
-        let capacity = capacity.max(self.len).max(1);
-        let layers = self
-            .layers
-            .iter()
-            .map(|(k, v)| {
-                let fork = |t: &Tensor| -> candle_core::Result<Tensor> {
-                    let out = Tensor::zeros((batch, h, capacity, d), t.dtype(), t.device())?;
-                    if self.len > 0 {
-                        let row = t.i(0..1)?.narrow(2, 0, self.len)?;
-                        out.slice_set(&row.broadcast_as((batch, h, self.len, d))?.contiguous()?, 2, 0)?;
-                    }
-                    Ok(out)
-                };
-                Ok((fork(k)?, fork(v)?))
-            })
-            .collect::<candle_core::Result<_>>()?;
-        Ok(KvBuffer { layers, batch, capacity, len: self.len })
+        self.fork_rows_padded(batch, self.len, capacity)
     }
 
     /// A buffer of `batch` copies of row 0 of `self`, right-aligned at `len` slots (the first
