@@ -12,9 +12,8 @@ export ARBOR_PYTHON
 cargo build --release --locked
 arbor=./target/release/arbor
 start=$(date +%s)
-# 600 steps of warm-up + cosine, then a warm restart extending the schedule to 1000 steps.
+# 1200 steps: 50 of warm-up, then a cosine down to 5% of the peak rate.
 nice $arbor train policy --preset bundled --seed 7 --out "$run/policy"
-nice $arbor train policy --preset bundled --seed 7 --out "$run/policy" --steps 1000
 mid=$(date +%s)
 nice $arbor train value --policy "$run/policy" --seed 7 --problems 150 --k 3 --out "$run/value"
 end=$(date +%s)

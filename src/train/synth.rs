@@ -2,8 +2,9 @@
 //! problems (1–5 operations) with several phrasings per operation, distractor sentences,
 //! units, and a gold solution in the `react_sft` step format whose code the interpreter runs.
 //!
-//! The model has to choose the operations and the numbers; the interpreter does the
-//! arithmetic. What makes a problem hard for a small model: sentences that say the same
+//! A gold step's thought quotes the question's sentences it uses (`quote`), then the code.
+//! The model has to choose the sentences, the operations and the numbers; the interpreter
+//! does the arithmetic. What makes a problem hard for a small model: sentences that say the same
 //! operation in different words ("has 5 fewer than" / "has 5 more than" read the other way),
 //! distractor sentences with numbers of their own, constants that are not in the text (60
 //! minutes in an hour, 7 days in a week), and later steps that build on earlier results. The
@@ -15,6 +16,7 @@
 //! on every machine. Train, validation and test draw from separate streams; the trainer drops
 //! any train problem whose question also appears in the validation or test split.
 
+mod quote;
 mod story;
 mod words;
 
@@ -143,7 +145,7 @@ pub fn problem(seed: u64, split: Split, index: u64) -> SynthProblem {
         Split::Train => range(&mut rng, MIN_LEVEL as i64, MAX_LEVEL as i64) as usize,
         Split::Valid | Split::Test => MIN_LEVEL + (index as usize % (MAX_LEVEL - MIN_LEVEL + 1)),
     };
-    let story = loop {
+    let mut story = loop {
         let family = (rng.next_u64() % 4) as usize;
         let story = match family {
             0 => inventory(&mut rng, level),
@@ -162,6 +164,7 @@ pub fn problem(seed: u64, split: Split, index: u64) -> SynthProblem {
     } else {
         2
     };
+    quote::quote_sources(&story.facts, &story.question, &mut story.steps);
     let question = compose(&mut rng, &story, distractors);
     SynthProblem {
         id: format!("{}-{index}", split.name()),

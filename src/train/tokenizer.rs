@@ -2,8 +2,10 @@
 //! `tokenizer.json` that the `tokenizers` crate (and so arbor's model backend) loads.
 //!
 //! Design, for a tiny model that has to copy numbers and keep its tokens aligned with steps:
-//! * digits are always single tokens (never merged, never glued to a space), so a number reads
-//!   the same in the question, in code and in an output;
+//! * a number is read in chunks of up to three digits from the left, each chunk one token
+//!   (`1440` is `144` `0`), never glued to a space, so a number reads the same in the question,
+//!   in code, in an output and in the answer, and copying it is one lookup rather than a digit
+//!   by digit walk (the 4-layer bundled model miscopied digit-by-digit numbers);
 //! * a newline is always its own token, so every state's prompt (which ends with `\n`) encodes
 //!   to a prefix of any longer prompt, and the value target of a state sits on one token;
 //! * the `react_sft` tags, the code fence, `print(` and `Final Answer:` are single added tokens;
@@ -39,9 +41,28 @@ pub const FORMAT_TOKENS: [&str; 14] = [
     "print(",
 ];
 
-/// The pre-tokenizer's pattern: a newline; a word with an optional leading space; a digit; a
-/// run of punctuation with an optional leading space; other whitespace.
-pub const SPLIT_PATTERN: &str = r"\n| ?[A-Za-z_]+|[0-9]| ?[^\sA-Za-z0-9_]+|[^\S\n]+";
+/// The pre-tokenizer's pattern: a newline; a word with an optional leading space; up to three
+/// digits; a run of punctuation with an optional leading space; other whitespace.
+pub const SPLIT_PATTERN: &str = r"\n| ?[A-Za-z_]+|[0-9]{1,3}| ?[^\sA-Za-z0-9_]+|[^\S\n]+";
+
+/// Every string of two or three digits (`00` … `999`), which become tokens.
+fn digit_chunks() -> impl Iterator<Item = String> {
+    (0..100).map(|n| format!("{n:02}")).chain((0..1000).map(|n| format!("{n:03}")))
+}
+
+/// The merges that make every digit chunk one token. A three-digit chunk merges either way
+/// round (`12`+`3` or `1`+`23`), so it ends as one token whichever pair BPE joins first.
+fn digit_merges() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for chunk in digit_chunks() {
+        let (head, tail) = chunk.split_at(chunk.len() - 1);
+        out.push((head.to_owned(), tail.to_owned()));
+        if chunk.len() == 3 {
+            out.push((chunk[..1].to_owned(), chunk[1..].to_owned()));
+        }
+    }
+    out
+}
 
 /// Why a tokenizer could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +158,7 @@ pub fn learn(texts: &[String], merges: usize, min_count: usize) -> Result<Bpe, T
     let mut tokens: Vec<String> = [UNK, BOS, EOS, PAD].iter().map(|s| (*s).to_owned()).collect();
     tokens.extend((0..=255u8).map(|b| format!("<0x{b:02X}>")));
     tokens.extend(base_chars());
+    tokens.extend(digit_chunks());
     for (a, b) in &learned {
         let t = format!("{a}{b}");
         if !tokens.contains(&t) {
@@ -144,6 +166,7 @@ pub fn learn(texts: &[String], merges: usize, min_count: usize) -> Result<Bpe, T
         }
     }
     tokens.extend(FORMAT_TOKENS.iter().map(|s| (*s).to_owned()));
+    learned.extend(digit_merges());
     Ok(Bpe { tokens, merges: learned })
 }
 
@@ -216,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn learned_tokenizer_round_trips_and_keeps_digits_and_newlines_alone() {
+    fn learned_tokenizer_round_trips_and_keeps_numbers_and_newlines_alone() {
         let texts = sample_texts();
         let bpe = learn(&texts, 200, 2).unwrap();
         assert_eq!(bpe, learn(&texts, 200, 2).unwrap(), "deterministic");
@@ -227,13 +250,32 @@ mod tests {
             assert_eq!(tok.decode(enc.get_ids(), true).unwrap(), *t);
             for token in enc.get_tokens() {
                 let digit = !token.starts_with("<0x") && token.chars().any(|c| c.is_ascii_digit());
-                assert!(!digit || token.len() == 1, "{token:?}");
+                assert!(!digit || token.bytes().all(|b| b.is_ascii_digit()), "{token:?}");
                 assert!(!token.contains('\n') || token == "\n", "{token:?}");
             }
         }
         let enc = tok.encode("<step>\n<p>\nFinal Answer: 12\n</p>\n</step>", false).unwrap();
         assert_eq!(enc.get_tokens()[0], "<step>");
         assert!(enc.get_tokens().contains(&"Final Answer:".to_owned()));
+        // Numbers are chunks of up to three digits from the left, each one token.
+        for (text, chunks) in [
+            ("x = 7", vec!["7"]),
+            ("x = 40", vec!["40"]),
+            ("x = 123", vec!["123"]),
+            ("x = 231", vec!["231"]),
+            ("x = 1440", vec!["144", "0"]),
+            ("x = 100007", vec!["100", "007"]),
+            ("2.50", vec!["2", "50"]),
+        ] {
+            let enc = tok.encode(text, false).unwrap();
+            let digits: Vec<&str> = enc
+                .get_tokens()
+                .iter()
+                .map(String::as_str)
+                .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
+                .collect();
+            assert_eq!(digits, chunks, "{text}");
+        }
     }
 
     #[test]
