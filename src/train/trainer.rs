@@ -427,28 +427,16 @@ mod tests {
         let tok = bpe.tokenizer().unwrap();
         let enc = || Encoder { tokenizer: &tok, bos: bpe.id(BOS).unwrap(), pad: bpe.id(PAD).unwrap() };
         let source = Fixed(examples.clone());
+        let fresh = |dir: &Path| {
+            Run::new(dir, Net::new(cfg(&bpe), 5).unwrap(), schedule(6), "t".into(), bpe.to_json(), enc())
+                .unwrap()
+        };
         let whole = tempfile::tempdir().unwrap();
-        let mut run = Run::new(
-            whole.path(),
-            Net::new(cfg(&bpe), 5).unwrap(),
-            schedule(6),
-            "t".into(),
-            bpe.to_json(),
-            enc(),
-        )
-        .unwrap();
+        let mut run = fresh(whole.path());
         run.train(&source, &examples, &mut |_| {}).unwrap();
 
         let split = tempfile::tempdir().unwrap();
-        let mut first = Run::new(
-            split.path(),
-            Net::new(cfg(&bpe), 5).unwrap(),
-            schedule(6),
-            "t".into(),
-            bpe.to_json(),
-            enc(),
-        )
-        .unwrap();
+        let mut first = fresh(split.path());
         first.state.schedule.steps = 3; // stop early, as an interrupted run would
         first.train(&source, &examples, &mut |_| {}).unwrap();
         assert!(has_checkpoint(split.path()));
