@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use arbor::engine::thread::{Command, EngineHandle, ProblemSpec};
+use arbor::engine::thread::{Command, Control, EngineHandle, ProblemSpec};
 use arbor::search::simulate::{SimConfig, simulate};
 use arbor::tui::app::Screen;
 use arbor::tui::browser::OpenTree;
@@ -107,7 +107,7 @@ fn latency_bench() -> anyhow::Result<()> {
     };
     let spec = ProblemSpec { seed: 3, ..*problem };
     engine.send(Command::start(spec, config));
-    engine.send(Command::RunToEnd);
+    engine.send(Control::RunToEnd);
     let mut samples = Vec::new();
     let mut events_applied = 0usize;
     let keys = ['k', 'j', 'j', 'k', 'c', 'i', 'g', 'G'];
@@ -129,7 +129,7 @@ fn latency_bench() -> anyhow::Result<()> {
         "key press to drawn frame, engine busy (MCTS, {nodes} nodes by the end, {events_applied} engine events applied): {}",
         percentiles(samples)
     );
-    engine.send(Command::Cancel);
+    engine.send(Control::Cancel);
     Ok(())
 }
 

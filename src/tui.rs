@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{self, Event as TermEvent};
 
-use self::app::{App, Control, Effect, ModelInfo};
+use self::app::{App, Effect, ModelInfo};
 use self::batch::{BatchMsg, BatchPanel, BatchSpec};
 use self::browser::{Browser, BrowserMsg};
 use self::keymap::Keymap;
@@ -43,7 +43,7 @@ use self::picker::{Item, Picker};
 use self::theme::ThemeName;
 use crate::engine::backends::Sampling;
 use crate::engine::scripted::{self, Scripted};
-use crate::engine::thread::{BackendLoader, Command, EngineHandle};
+use crate::engine::thread::{BackendLoader, Command, Control, EngineHandle};
 use crate::search::config::SearchConfig;
 use crate::store::TreeFile;
 
@@ -209,7 +209,7 @@ impl Runtime {
     /// Asks the engine to stop and waits up to `patience` for the round in progress; a model
     /// call that takes longer is abandoned with the process rather than holding up the quit.
     fn shut_down(self, patience: Duration) {
-        self.engine.send(Command::Cancel);
+        self.engine.send(Control::Cancel);
         self.engine.send(Command::Shutdown);
         let deadline = Instant::now() + patience;
         while self.engine.alive() && Instant::now() < deadline {
@@ -355,7 +355,7 @@ impl Runtime {
             Effect::Start { problem, config, model } => {
                 let Some(choice) = self.models.get(model) else { return };
                 // One live search at a time: end whatever runs.
-                self.engine.send(Command::Cancel);
+                self.engine.send(Control::Cancel);
                 let sampling = Sampling::from_config(&config);
                 if self.loaded.as_ref() != Some(&(model, sampling.clone())) {
                     log::line(format!("loading {}", choice.name));
@@ -365,19 +365,10 @@ impl Runtime {
                 }
                 log::line(format!("start: {}", problem.question));
                 self.engine.send(Command::Start { problem, config });
-                self.engine.send(Command::RunToEnd);
+                self.engine.send(Control::RunToEnd);
             }
             Effect::Engine(control) => {
-                let command = match control {
-                    Control::Step => Command::Step,
-                    Control::Run(n) => Command::Run(n),
-                    Control::RunToEnd => Command::RunToEnd,
-                    Control::Pause => Command::Pause,
-                    Control::Resume => Command::Resume,
-                    Control::Cancel => Command::Cancel,
-                    Control::Configure(a) => Command::Configure(a),
-                };
-                self.engine.send(command);
+                self.engine.send(control);
             }
             Effect::LoadTree(index) => {
                 if let Some(b) = &app.browser {

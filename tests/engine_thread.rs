@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use arbor::engine::scripted::Scripted;
-use arbor::engine::thread::{Command, EngineHandle, EngineState, Event, ProblemSpec};
+use arbor::engine::thread::{Command, Control, EngineHandle, EngineState, Event, ProblemSpec};
 use arbor::search::config::{Mode, SearchConfig};
 use arbor::search::request::{Executed, Generated, Sample};
 use arbor::tree::{ExecStatus, Tree};
@@ -84,20 +84,20 @@ fn step_run_and_the_mirror_matches_the_finished_tree() {
     let mut mirror = Tree::new();
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Loaded { .. }));
     engine.send(Command::start(ProblemSpec::from_question("What is 6 times 7?", Some("42")), config()));
-    engine.send(Command::Step);
+    engine.send(Control::Step);
     let Event::Progress(p) = wait_for(&engine, &mut mirror, |e| matches!(e, Event::Progress(_))) else {
         unreachable!()
     };
     assert_eq!(p.rounds, 1);
     assert_eq!(mirror.len(), 4, "root + 3 children after one iteration");
-    engine.send(Command::Run(2));
+    engine.send(Control::Run(2));
     let Event::Progress(p) =
         wait_for(&engine, &mut mirror, |e| matches!(e, Event::Progress(p) if p.rounds == 3))
     else {
         unreachable!()
     };
     assert_eq!(p.live, 1);
-    engine.send(Command::RunToEnd);
+    engine.send(Control::RunToEnd);
     let Event::Finished { record, outcome, .. } =
         wait_for(&engine, &mut mirror, |e| matches!(e, Event::Finished { .. }))
     else {
@@ -115,9 +115,9 @@ fn pause_resume_cancel_and_configure() {
     let mut mirror = Tree::new();
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Loaded { .. }));
     engine.send(Command::start(ProblemSpec::from_question("q", Some("42")), config()));
-    engine.send(Command::RunToEnd);
+    engine.send(Control::RunToEnd);
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Progress(p) if p.rounds >= 2));
-    engine.send(Command::Pause);
+    engine.send(Control::Pause);
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::State(EngineState::Paused)));
     let frozen = mirror.len();
     std::thread::sleep(Duration::from_millis(100));
@@ -133,16 +133,16 @@ fn pause_resume_cancel_and_configure() {
     std::thread::sleep(Duration::from_millis(100));
     assert!(engine.drain().is_empty(), "nothing happens while paused");
     // Change a setting between iterations, then a bad one.
-    engine.send(Command::Configure("c_puct=2.5".into()));
-    engine.send(Command::Configure("temperature=-1".into()));
+    engine.send(Control::Configure("c_puct=2.5".into()));
+    engine.send(Control::Configure("temperature=-1".into()));
     let Event::Error { message } = wait_for(&engine, &mut mirror, |e| matches!(e, Event::Error { .. }))
     else {
         unreachable!()
     };
     assert!(message.contains("temperature"), "{message}");
-    engine.send(Command::Resume);
+    engine.send(Control::Resume);
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::State(EngineState::Running)));
-    engine.send(Command::Cancel);
+    engine.send(Control::Cancel);
     let Event::Finished { record, .. } =
         wait_for(&engine, &mut mirror, |e| matches!(e, Event::Finished { .. }))
     else {
@@ -159,12 +159,12 @@ fn step_while_paused_runs_one_round_and_stays_paused() {
     let mut mirror = Tree::new();
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Loaded { .. }));
     // Paused before anything runs: the run to the end waits for Resume.
-    engine.send(Command::Pause);
+    engine.send(Control::Pause);
     engine.send(Command::start(ProblemSpec::from_question("q", Some("42")), config()));
-    engine.send(Command::RunToEnd);
+    engine.send(Control::RunToEnd);
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::State(EngineState::Paused)));
     for expected in 1..=2 {
-        engine.send(Command::Step);
+        engine.send(Control::Step);
         let Event::Progress(p) = wait_for(&engine, &mut mirror, |e| matches!(e, Event::Progress(_))) else {
             unreachable!()
         };
@@ -174,7 +174,7 @@ fn step_while_paused_runs_one_round_and_stays_paused() {
     let after = engine.drain();
     assert!(after.iter().all(|e| !matches!(e, Event::Progress(_))), "still paused after the steps");
     // Resume goes on with the rounds asked for before the pause.
-    engine.send(Command::Resume);
+    engine.send(Control::Resume);
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Finished { .. }));
 }
 
@@ -185,7 +185,7 @@ fn a_panic_becomes_an_error_event_and_the_engine_goes_on() {
     wait_for(&engine, &mut mirror, |e| matches!(e, Event::Loaded { .. }));
     engine.send(Command::start(ProblemSpec::from_question("q", None), config()));
     panic_now.store(true, Ordering::SeqCst);
-    engine.send(Command::Step);
+    engine.send(Control::Step);
     let Event::Error { message } = wait_for(&engine, &mut mirror, |e| matches!(e, Event::Error { .. }))
     else {
         unreachable!()
@@ -198,12 +198,12 @@ fn a_panic_becomes_an_error_event_and_the_engine_goes_on() {
         ProblemSpec::from_question("q", Some("42")),
         SearchConfig { iterations: 3, ..config() },
     ));
-    engine.send(Command::RunToEnd);
+    engine.send(Control::RunToEnd);
     wait_for(&engine, &mut fresh, |e| matches!(e, Event::Finished { .. }));
     assert!(engine.alive());
     // Commands without a model are errors, not hangs.
     let bare = EngineHandle::spawn();
-    bare.send(Command::Step);
+    bare.send(Control::Step);
     let Event::Error { message } = wait_for(&bare, &mut Tree::new(), |e| matches!(e, Event::Error { .. }))
     else {
         unreachable!()

@@ -64,6 +64,15 @@ pub enum Command {
         problem: Box<ProblemSpec>,
         config: Box<SearchConfig>,
     },
+    /// Runs, pauses or changes the searches already started.
+    Control(Control),
+    Shutdown,
+}
+
+/// What a person does to running searches. Plain data (unlike a [`Command::Load`], which
+/// carries a closure), so a front end can hold, compare and test it before sending it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Control {
     /// One round: one iteration (MCTS) or step (beam, chains) of every live search. While
     /// paused, the round runs at once and the engine stays paused (stepping through a
     /// search); the rounds asked for before the pause are kept for `Resume`.
@@ -79,7 +88,12 @@ pub enum Command {
     Cancel,
     /// `key=value` applied to every live search from its next iteration.
     Configure(String),
-    Shutdown,
+}
+
+impl From<Control> for Command {
+    fn from(control: Control) -> Command {
+        Command::Control(control)
+    }
 }
 
 impl Command {
@@ -156,8 +170,8 @@ impl EngineHandle {
     }
 
     /// Sends a command; false when the engine is gone.
-    pub fn send(&self, command: Command) -> bool {
-        self.commands.send(command).is_ok()
+    pub fn send(&self, command: impl Into<Command>) -> bool {
+        self.commands.send(command.into()).is_ok()
     }
 
     /// The events so far, without waiting.
@@ -289,7 +303,14 @@ impl Engine {
                 self.emit(Event::Tree { search: index, events: root_events });
                 self.slots.push(Slot { problem, config, started: Instant::now(), reported: false });
             }
-            Command::Step if self.paused && self.backends.is_some() => {
+            Command::Control(control) => self.control(control),
+        }
+        true
+    }
+
+    fn control(&mut self, control: Control) {
+        match control {
+            Control::Step if self.paused && self.backends.is_some() => {
                 let saved = self.budget;
                 self.budget = 1;
                 self.round();
@@ -299,18 +320,18 @@ impl Engine {
                 self.budget = if live { saved } else { 0 };
                 self.settle();
             }
-            Command::Step => self.ask(1),
-            Command::Run(n) => self.ask(n),
-            Command::RunToEnd => self.ask(usize::MAX),
-            Command::Pause => {
+            Control::Step => self.ask(1),
+            Control::Run(n) => self.ask(n),
+            Control::RunToEnd => self.ask(usize::MAX),
+            Control::Pause => {
                 self.paused = true;
                 self.settle();
             }
-            Command::Resume => {
+            Control::Resume => {
                 self.paused = false;
                 self.settle();
             }
-            Command::Cancel => {
+            Control::Cancel => {
                 for i in self.driver.ids() {
                     self.driver.search_mut(i).finish_early();
                 }
@@ -318,7 +339,7 @@ impl Engine {
                 self.report_finished();
                 self.settle();
             }
-            Command::Configure(assignment) => {
+            Control::Configure(assignment) => {
                 for i in self.driver.ids() {
                     if self.slots[i].reported {
                         continue;
@@ -338,7 +359,6 @@ impl Engine {
                 }
             }
         }
-        true
     }
 
     fn ask(&mut self, rounds: usize) {

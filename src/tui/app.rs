@@ -18,7 +18,7 @@ use super::live::Live;
 use super::picker::{ALGORITHMS, Picker};
 use super::theme::{Theme, ThemeName};
 use super::tree_pane::{Pane, TreePane};
-use crate::engine::thread::{EngineState, Event, ProblemSpec};
+use crate::engine::thread::{Control, EngineState, Event, ProblemSpec};
 use crate::search::config::SearchConfig;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,18 +40,6 @@ impl Screen {
             Screen::Batch => "Batch",
         }
     }
-}
-
-/// Engine controls, as the runtime sends them.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Control {
-    Step,
-    Run(usize),
-    RunToEnd,
-    Pause,
-    Resume,
-    Cancel,
-    Configure(String),
 }
 
 /// Work for the runtime.

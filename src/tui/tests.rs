@@ -8,14 +8,14 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 use super::action::Action;
-use super::app::{App, Control, Effect, Screen};
+use super::app::{App, Effect, Screen};
 use super::batch::{BatchMsg, RunState};
 use super::browser::{Browser, BrowserMsg};
 use super::tree_pane::Pane;
 use super::*;
 use crate::engine::driver::Driver;
 use crate::engine::output::{RunFacts, to_record};
-use crate::engine::thread::{EngineState, Event, Progress};
+use crate::engine::thread::{Control, EngineState, Event, Progress};
 use crate::search::new_search;
 use crate::tree::{NodeId, Tree};
 
