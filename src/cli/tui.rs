@@ -103,7 +103,12 @@ pub struct ViewArgs {
     tui: TuiArgs,
 }
 
-/// `assets/datasets/*.json[l]` beside the sources and in the working directory.
+/// The shipped test split of the bundled model's own domain: listed first, so that `arbor`
+/// alone opens on problems the default model was trained for.
+const BUNDLED_DOMAIN: &str = "synth_test.jsonl";
+
+/// `assets/datasets/*.json[l]` beside the sources and in the working directory, the bundled
+/// model's domain first, then by name.
 fn discover_datasets() -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = Vec::new();
     for base in [PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from(".")] {
@@ -112,7 +117,7 @@ fn discover_datasets() -> Vec<PathBuf> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "jsonl"))
             .collect();
-        files.sort();
+        files.sort_by_key(|p| (p.file_name().is_none_or(|n| n != BUNDLED_DOMAIN), p.clone()));
         for f in files {
             let canonical = f.canonicalize().unwrap_or(f.clone());
             if !found.iter().any(|g| g.canonicalize().unwrap_or(g.clone()) == canonical) {
@@ -202,4 +207,19 @@ pub fn view(args: ViewArgs) -> anyhow::Result<ExitCode> {
     }
     tui::run(options(args.tui, Some(args.file))?)?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_models_test_split_is_listed_first_then_the_rest_by_name() {
+        let found = discover_datasets();
+        let names: Vec<String> = found.iter().map(|p| label(p)).collect();
+        assert_eq!(names.first().map(String::as_str), Some(BUNDLED_DOMAIN), "{names:?}");
+        let rest = &names[1..];
+        assert!(rest.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+        assert!(rest.iter().any(|n| n == "gsm8k_test.jsonl"), "{names:?}");
+    }
 }
