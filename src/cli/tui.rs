@@ -117,7 +117,9 @@ fn discover_datasets() -> Vec<PathBuf> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "jsonl"))
             .collect();
-        files.sort_by_key(|p| (p.file_name().is_none_or(|n| n != BUNDLED_DOMAIN), p.clone()));
+        files.sort();
+        // Stable: the rest keep their name order.
+        files.sort_by_key(|p| p.file_name().is_none_or(|n| n != BUNDLED_DOMAIN));
         for f in files {
             let canonical = f.canonicalize().unwrap_or(f.clone());
             if !found.iter().any(|g| g.canonicalize().unwrap_or(g.clone()) == canonical) {

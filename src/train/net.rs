@@ -436,28 +436,33 @@ mod tests {
         assert!((value - state.value.unwrap()).abs() < 1e-5, "{value} vs {:?}", state.value);
     }
 
-    /// The shipped model's folder, loaded in the training network and in the model backend.
-    fn shipped_model() -> (std::path::PathBuf, Net, crate::model::CandleModel) {
+    /// The shipped model's folder, loaded in the training network and in the model backend,
+    /// with its tokenizer.
+    fn shipped_model() -> (tokenizers::Tokenizer, Net, crate::model::CandleModel) {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/model/synth");
         let config: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
         let weights = dir.join("model.safetensors");
         let net = Net::load(NetConfig::from_hf_config(&config).unwrap(), &weights).unwrap();
         let model = crate::model::CandleModel::load(&dir, crate::model::ModelOptions::default()).unwrap();
-        (dir, net, model)
+        let tok = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
+        (tok, net, model)
+    }
+
+    /// The training forward pass over one sequence.
+    fn forward_ids(net: &Net, ids: &[u32]) -> Outputs {
+        net.forward(&Tensor::new(ids, &Device::Cpu).unwrap().unsqueeze(0).unwrap()).unwrap()
     }
 
     /// A trained model has sharp attention, so a RoPE or masking difference between the
     /// training forward pass and the backend shows up here (a random one attends uniformly).
     #[test]
     fn the_trained_bundled_model_gives_the_same_logits_in_training_and_in_the_backend() {
-        let (dir, net, mut model) = shipped_model();
-        let tok = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
+        let (tok, net, mut model) = shipped_model();
         let p = crate::train::synth::problem(7, crate::train::synth::Split::Test, 3);
         let text = format!("{}{}", crate::train::data::root_prompt(&p.question), p.solution());
         let ids = tok.encode(text.as_str(), true).unwrap().get_ids().to_vec();
-        let out =
-            net.forward(&Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap()).unwrap();
+        let out = forward_ids(&net, &ids);
         // Every prefix that ends a line (a state the search could prompt with).
         let mut checked = 0;
         for (i, _) in text.match_indices('\n') {
@@ -477,7 +482,7 @@ mod tests {
     #[test]
     fn greedy_generation_with_the_kv_cache_follows_the_training_forward_pass() {
         use crate::model::{GenRequest, Policy};
-        let (dir, net, mut model) = shipped_model();
+        let (tok, net, mut model) = shipped_model();
         let p = crate::train::synth::problem(7, crate::train::synth::Split::Test, 3);
         let prompt = format!("{}{}\n", crate::train::data::root_prompt(&p.question), p.steps[0].generated());
         let mut request = GenRequest::new(prompt.clone(), 1, 60, 0);
@@ -485,12 +490,10 @@ mod tests {
         let response = model.generate(&[request]).unwrap().remove(0);
         let generated = &response.candidates[0].token_ids;
         assert!(generated.len() > 20);
-        let tok = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
         let mut ids = tok.encode(prompt.as_str(), true).unwrap().get_ids().to_vec();
         let start = ids.len();
         ids.extend_from_slice(generated);
-        let out =
-            net.forward(&Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap()).unwrap();
+        let out = forward_ids(&net, &ids);
         let argmax = out.logits.argmax(D::Minus1).unwrap().to_vec1::<u32>().unwrap();
         for (i, &g) in generated.iter().enumerate() {
             assert_eq!(argmax[start + i - 1], g, "token {i} of the generation");

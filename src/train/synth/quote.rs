@@ -31,6 +31,7 @@ pub fn quote_sources(facts: &[String], question: &str, steps: &mut [GoldStep]) {
     let mut sources: Vec<&str> = facts.iter().map(String::as_str).filter(|f| !f.is_empty()).collect();
     sources.push(question);
     let question_at = sources.len() - 1;
+    let source_numbers: Vec<Vec<&str>> = sources.iter().map(|s| numbers(s)).collect();
     let mut quoted = vec![false; sources.len()];
     let last_code = steps.iter().rposition(|s| matches!(s, GoldStep::Code { .. }));
     for (index, step) in steps.iter_mut().enumerate() {
@@ -38,7 +39,7 @@ pub fn quote_sources(facts: &[String], question: &str, steps: &mut [GoldStep]) {
         let mut chosen: Vec<usize> = Vec::new();
         let mut missing = false;
         for n in literals(code) {
-            let has = |i: &usize| numbers(sources[*i]).contains(&n);
+            let has = |i: &usize| source_numbers[*i].contains(&n);
             let found = (0..question_at)
                 .filter(|i| !quoted[*i])
                 .find(has)
