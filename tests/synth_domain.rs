@@ -119,6 +119,60 @@ impl arbor::model::Policy for Alternating {
     }
 }
 
+/// Writes one fixed code step first, then answers as [`Alternating`] does.
+struct StepThenAlternate(Alternating);
+
+impl arbor::model::Policy for StepThenAlternate {
+    fn generate(
+        &mut self,
+        requests: &[arbor::model::GenRequest],
+    ) -> Result<Vec<arbor::model::GenResponse>, arbor::model::Error> {
+        let (first, rest): (Vec<_>, Vec<_>) = requests.iter().partition(|r| !r.prompt.contains("<code>"));
+        assert!(first.is_empty() || rest.is_empty(), "the rollouts step together");
+        let mut out = self.0.generate(requests)?;
+        if rest.is_empty() {
+            for response in &mut out {
+                response.candidates[0].text =
+                    "<step>\n<p>\nStart.\n</p>\n<code>\n```python\nx = 2\nprint(x)\n```".into();
+                response.candidates[0].stop_reason = Some("\n</code>".into());
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[test]
+fn shared_round_zero_targets_are_mean_outcomes_of_the_rollouts_through_a_state() {
+    use arbor::train::round0::{Estimate, Round0Config, examples};
+    let pool = Pool::new(PoolConfig { workers: 1, ..PoolConfig::default() }).unwrap();
+    let problems = synth::problems(3, Split::Train, 3);
+    let mut policy = StepThenAlternate(Alternating {
+        answers: problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect(),
+        calls: 0,
+    });
+    let cfg = Round0Config { k: 4, estimate: Estimate::Shared, ..Round0Config::default() };
+    let (out, stats) = examples(&mut policy, &pool, &problems, &cfg, &mut |_| {}).unwrap();
+    assert_eq!(stats.rollouts, 12, "k rollouts per problem, from the root only");
+    assert_eq!((stats.root_rollouts, stats.root_correct), (12, 6));
+    for chunk in out.chunks(5) {
+        let gold = &chunk[0];
+        assert!(gold.policy);
+        assert_eq!(gold.root_value, Some(0.0));
+        let last = gold.steps.len() - 1;
+        assert_eq!(gold.steps[last].value, Some(1.0), "the gold final state is correct");
+        assert!(gold.steps[..last].iter().all(|s| s.value.is_none()), "no rollout passed the gold prefixes");
+        for rollout in &chunk[1..] {
+            assert_eq!(rollout.steps.len(), 2);
+            assert_eq!(rollout.steps[0].observed, "\n<output>\n2\n</output>\n</step>");
+            assert_eq!(rollout.steps[0].value, Some(0.0), "two of the four rollouts through it are right");
+            let right = rollout.steps[1].value == Some(1.0);
+            assert_eq!(rollout.policy, right);
+            assert!(right || rollout.steps[1].value == Some(-1.0));
+        }
+        assert_eq!(chunk[1..].iter().filter(|r| r.policy).count(), 2);
+    }
+}
+
 #[test]
 fn round_zero_targets_are_mean_rollout_outcomes() {
     use arbor::train::round0::{Round0Config, examples};

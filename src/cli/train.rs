@@ -12,7 +12,7 @@ use crate::model::{CandleModel, ModelOptions};
 use crate::train::data::Example;
 use crate::train::net::{Net, NetConfig};
 use crate::train::recipe::{self, GoldSource, ListSource, Recipe, gold_example};
-use crate::train::round0::{self, Round0Config};
+use crate::train::round0::{self, Estimate, Round0Config};
 use crate::train::synth::{self, Split};
 use crate::train::tokenizer::{self, Bpe};
 use crate::train::trainer::{Encoder, Run, Schedule, has_checkpoint};
@@ -112,6 +112,11 @@ struct ValueArgs {
     k: usize,
     #[arg(long, default_value_t = 1.0)]
     temperature: f32,
+    /// How a state's value target is estimated: `prefix` rolls out `k` times from every state;
+    /// `shared` rolls out `k` times from the root and gives each state the mean outcome of the
+    /// rollouts through it.
+    #[arg(long, value_enum, default_value_t = Estimate::Prefix)]
+    estimate: Estimate,
     /// The Python interpreter (default: $ARBOR_PYTHON, then python3).
     #[arg(long)]
     python: Option<PathBuf>,
@@ -208,8 +213,13 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     let tok = tokenizers::Tokenizer::from_bytes(tok_json.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let id = |t: &str| tok.token_to_id(t).with_context(|| format!("tokenizer has no {t}"));
     let (bos, pad) = (id(tokenizer::BOS)?, id(tokenizer::PAD)?);
+    // The first runs had neither field; they stay resumable.
+    let sampling = match (args.estimate, args.temperature) {
+        (Estimate::Prefix, 1.0) => String::new(),
+        (e, t) => format!(" estimate={e:?} temperature={t}"),
+    };
     let data = format!(
-        "round0 seed={} problems={} k={} policy={}",
+        "round0 seed={} problems={} k={}{sampling} policy={}",
         args.seed,
         args.problems,
         args.k,
@@ -245,6 +255,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
             k: args.k,
             temperature: args.temperature,
             seed: args.seed,
+            estimate: args.estimate,
             ..Round0Config::default()
         };
         let (examples, stats) = round0::examples(&mut model, &pool, &problems, &cfg, &mut print)?;

@@ -1,13 +1,20 @@
 //! Round 0 of value training: Monte-Carlo value targets before any MCTS data exists.
 //!
-//! For each training problem the trained policy samples `k` rollouts from the root and `k`
-//! from every prefix of the gold solution (stage A), then `k` more from every non-terminal
-//! prefix of each root rollout (stage B). A rollout plays steps until a final answer (graded:
-//! +1 correct, −1 wrong), an unparsable step, or the depth limit (both −1), running its code
-//! through the interpreter as the search does. A state's target is the mean outcome of the
-//! rollouts from it; a terminal state's is its own outcome. The examples are the gold paths
-//! and the root rollouts with those targets on every step end; the policy is trained on the
-//! correct ones only.
+//! A rollout plays steps from a state until a final answer (graded: +1 correct, −1 wrong), an
+//! unparsable step, or the depth limit (both −1), running its code through the interpreter as
+//! the search does. Two ways to estimate a state's value from rollouts ([`Estimate`]):
+//!
+//! - `Prefix`: `k` rollouts from the root and from every prefix of the gold solution (stage A),
+//!   then `k` more from every non-terminal prefix of each root rollout (stage B); a state's
+//!   target is the mean outcome of the rollouts started from it.
+//! - `Shared`: `k` rollouts from the root only; a state's target is the mean outcome of the
+//!   rollouts that passed through it (the same steps so far), as an MCTS backup would give.
+//!   About ten times fewer rollouts per problem than `Prefix`, so the same time covers many
+//!   more problems, and each problem's right and wrong paths sit side by side — what the
+//!   value head needs to rank answers *within* a problem.
+//!
+//! A terminal state's target is its own outcome. The examples are the gold paths and the root
+//! rollouts with those targets on every step end; the policy is trained on the correct ones only.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +24,16 @@ use crate::grade;
 use crate::interp::{ExecRequest, InterpError, Pool};
 use crate::model::{GenRequest, Policy};
 use crate::search::prompt::StepFormat;
+
+/// How a state's value target is estimated (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Estimate {
+    /// `k` rollouts started from every state.
+    Prefix,
+    /// `k` rollouts from the root; states take the mean outcome of the rollouts through them.
+    Shared,
+}
 
 /// Sampling settings of round 0.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,11 +48,20 @@ pub struct Round0Config {
     /// Generation requests per backend call.
     pub chunk: usize,
     pub seed: u64,
+    pub estimate: Estimate,
 }
 
 impl Default for Round0Config {
     fn default() -> Self {
-        Round0Config { k: 4, temperature: 1.0, max_step_tokens: 160, max_depth: 8, chunk: 64, seed: 0 }
+        Round0Config {
+            k: 4,
+            temperature: 1.0,
+            max_step_tokens: 160,
+            max_depth: 8,
+            chunk: 64,
+            seed: 0,
+            estimate: Estimate::Prefix,
+        }
     }
 }
 
@@ -183,6 +209,20 @@ pub struct Round0Stats {
     pub examples: usize,
 }
 
+/// A problem's gold steps, each with the code block it runs (none for the final answer).
+fn gold_steps(p: &SynthProblem) -> Vec<(PathStep, Option<String>)> {
+    p.steps
+        .iter()
+        .map(|s| {
+            let code = match s {
+                super::synth::GoldStep::Code { code, .. } => Some(format!("```python\n{code}\n```")),
+                super::synth::GoldStep::Final { .. } => None,
+            };
+            (PathStep { generated: s.generated(), observed: s.observed(), value: None }, code)
+        })
+        .collect()
+}
+
 /// The round-0 training examples for `problems`.
 pub fn examples(
     policy: &mut dyn Policy,
@@ -191,18 +231,88 @@ pub fn examples(
     cfg: &Round0Config,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
-    let gold_steps = |p: &SynthProblem| -> Vec<(PathStep, Option<String>)> {
-        p.steps
-            .iter()
-            .map(|s| {
-                let code = match s {
-                    super::synth::GoldStep::Code { code, .. } => Some(format!("```python\n{code}\n```")),
-                    super::synth::GoldStep::Final { .. } => None,
-                };
-                (PathStep { generated: s.generated(), observed: s.observed(), value: None }, code)
-            })
-            .collect()
-    };
+    match cfg.estimate {
+        Estimate::Prefix => prefix_examples(policy, pool, problems, cfg, progress),
+        Estimate::Shared => shared_examples(policy, pool, problems, cfg, progress),
+    }
+}
+
+/// The key of the state after the first `depth` steps of a path: the text the model wrote.
+fn prefix_key(steps: &[PathStep], depth: usize) -> String {
+    steps[..depth].iter().map(|s| s.generated.as_str()).collect::<Vec<_>>().join("\u{0}")
+}
+
+fn shared_examples(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    problems: &[SynthProblem],
+    cfg: &Round0Config,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
+    use std::collections::HashMap;
+    let starts: Vec<Start<'_>> =
+        problems.iter().map(|p| Start { problem: p, steps: Vec::new(), codes: Vec::new() }).collect();
+    progress(&format!("round 0: {} problems x {} rollouts from the root", starts.len(), cfg.k));
+    let played = play(policy, pool, &starts, cfg, 0x5)?;
+    let mut stats =
+        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    let mut out = Vec::new();
+    for (p, rollouts) in problems.iter().zip(&played) {
+        // (sum of outcomes, count) of the rollouts through each state.
+        let mut through: HashMap<String, (f32, f32)> = HashMap::new();
+        for r in rollouts {
+            for depth in 1..=r.steps.len() {
+                let e = through.entry(prefix_key(&r.steps, depth)).or_default();
+                e.0 += r.outcome.unwrap_or(-1.0);
+                e.1 += 1.0;
+            }
+        }
+        let estimate =
+            |steps: &[PathStep], depth: usize| through.get(&prefix_key(steps, depth)).map(|(s, n)| s / n);
+        let root_value = mean(rollouts);
+        let mut gold: Vec<PathStep> = gold_steps(p).into_iter().map(|g| g.0).collect();
+        let values: Vec<Option<f32>> = (1..=gold.len())
+            .map(|depth| if depth == gold.len() { Some(1.0) } else { estimate(&gold, depth) })
+            .collect();
+        for (step, value) in gold.iter_mut().zip(values) {
+            step.value = value;
+        }
+        out.push(Example {
+            question: p.question.clone(),
+            steps: gold,
+            root_value: Some(root_value),
+            policy: true,
+        });
+        for r in rollouts {
+            let outcome = r.outcome.unwrap_or(-1.0);
+            stats.root_rollouts += 1;
+            stats.root_correct += usize::from(outcome > 0.0);
+            if r.steps.is_empty() {
+                continue;
+            }
+            let mut steps = r.steps.clone();
+            for depth in 1..=steps.len() {
+                steps[depth - 1].value = estimate(&r.steps, depth);
+            }
+            out.push(Example {
+                question: p.question.clone(),
+                steps,
+                root_value: Some(root_value),
+                policy: outcome > 0.0,
+            });
+        }
+    }
+    stats.examples = out.len();
+    Ok((out, stats))
+}
+
+fn prefix_examples(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    problems: &[SynthProblem],
+    cfg: &Round0Config,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
     // Stage A: the root and every non-terminal gold prefix.
     let mut starts = Vec::new();
     for p in problems {
