@@ -16,9 +16,12 @@
 //! A terminal state's target is its own outcome. The examples are the gold paths and the root
 //! rollouts with those targets on every step end; the policy is trained on the correct ones only.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::data::{Example, PathStep, state_prompt};
+use super::recipe::gold_example;
 use super::synth::SynthProblem;
 use crate::grade;
 use crate::interp::{ExecRequest, InterpError, Pool};
@@ -237,9 +240,34 @@ pub fn examples(
     }
 }
 
-/// The key of the state after the first `depth` steps of a path: the text the model wrote.
-fn prefix_key(steps: &[PathStep], depth: usize) -> String {
-    steps[..depth].iter().map(|s| s.generated.as_str()).collect::<Vec<_>>().join("\u{0}")
+/// Outcome sums and counts of the rollouts through each state, keyed by the text the model
+/// wrote up to it (each step followed by NUL).
+type Through = HashMap<String, (f32, f32)>;
+
+fn tally(rollouts: &[Play]) -> Through {
+    let mut through = Through::new();
+    for r in rollouts {
+        let mut key = String::new();
+        for step in &r.steps {
+            key.push_str(&step.generated);
+            key.push('\0');
+            let e = through.entry(key.clone()).or_default();
+            e.0 += r.outcome.unwrap_or(-1.0);
+            e.1 += 1.0;
+        }
+    }
+    through
+}
+
+/// Sets each step's target to the mean outcome of the rollouts through its state (none when
+/// no rollout passed it).
+fn label(steps: &mut [PathStep], through: &Through) {
+    let mut key = String::new();
+    for step in steps {
+        key.push_str(&step.generated);
+        key.push('\0');
+        step.value = through.get(&key).map(|(sum, n)| sum / n);
+    }
 }
 
 fn shared_examples(
@@ -249,7 +277,6 @@ fn shared_examples(
     cfg: &Round0Config,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
-    use std::collections::HashMap;
     let starts: Vec<Start<'_>> =
         problems.iter().map(|p| Start { problem: p, steps: Vec::new(), codes: Vec::new() }).collect();
     progress(&format!("round 0: {} problems x {} rollouts from the root", starts.len(), cfg.k));
@@ -258,31 +285,14 @@ fn shared_examples(
         Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
     let mut out = Vec::new();
     for (p, rollouts) in problems.iter().zip(&played) {
-        // (sum of outcomes, count) of the rollouts through each state.
-        let mut through: HashMap<String, (f32, f32)> = HashMap::new();
-        for r in rollouts {
-            for depth in 1..=r.steps.len() {
-                let e = through.entry(prefix_key(&r.steps, depth)).or_default();
-                e.0 += r.outcome.unwrap_or(-1.0);
-                e.1 += 1.0;
-            }
+        let through = tally(rollouts);
+        let root_value = Some(mean(rollouts));
+        let mut gold = gold_example(p);
+        label(&mut gold.steps, &through);
+        if let Some(last) = gold.steps.last_mut() {
+            last.value = Some(1.0);
         }
-        let estimate =
-            |steps: &[PathStep], depth: usize| through.get(&prefix_key(steps, depth)).map(|(s, n)| s / n);
-        let root_value = mean(rollouts);
-        let mut gold: Vec<PathStep> = gold_steps(p).into_iter().map(|g| g.0).collect();
-        let values: Vec<Option<f32>> = (1..=gold.len())
-            .map(|depth| if depth == gold.len() { Some(1.0) } else { estimate(&gold, depth) })
-            .collect();
-        for (step, value) in gold.iter_mut().zip(values) {
-            step.value = value;
-        }
-        out.push(Example {
-            question: p.question.clone(),
-            steps: gold,
-            root_value: Some(root_value),
-            policy: true,
-        });
+        out.push(Example { root_value, ..gold });
         for r in rollouts {
             let outcome = r.outcome.unwrap_or(-1.0);
             stats.root_rollouts += 1;
@@ -291,15 +301,8 @@ fn shared_examples(
                 continue;
             }
             let mut steps = r.steps.clone();
-            for depth in 1..=steps.len() {
-                steps[depth - 1].value = estimate(&r.steps, depth);
-            }
-            out.push(Example {
-                question: p.question.clone(),
-                steps,
-                root_value: Some(root_value),
-                policy: outcome > 0.0,
-            });
+            label(&mut steps, &through);
+            out.push(Example { question: p.question.clone(), steps, root_value, policy: outcome > 0.0 });
         }
     }
     stats.examples = out.len();
