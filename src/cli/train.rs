@@ -12,7 +12,7 @@ use crate::model::{CandleModel, ModelOptions};
 use crate::train::data::Example;
 use crate::train::net::{Net, NetConfig};
 use crate::train::recipe::{self, GoldSource, ListSource, Recipe, gold_example};
-use crate::train::round0::{self, Estimate, Round0Config};
+use crate::train::round0::{self, Estimate, Round0Config, ValueTargets, keep_mixed_values};
 use crate::train::synth::{self, Split};
 use crate::train::tokenizer::{self, Bpe};
 use crate::train::trainer::{Encoder, Run, Schedule, has_checkpoint};
@@ -117,6 +117,10 @@ struct ValueArgs {
     /// rollouts through it.
     #[arg(long, value_enum, default_value_t = Estimate::Prefix)]
     estimate: Estimate,
+    /// Which problems' states get value targets: `all`, or only `mixed` ones (some rollouts
+    /// right, some wrong), whose targets carry the within-problem contrast a search needs.
+    #[arg(long, value_enum, default_value_t = ValueTargets::All)]
+    value_targets: ValueTargets,
     /// The Python interpreter (default: $ARBOR_PYTHON, then python3).
     #[arg(long)]
     python: Option<PathBuf>,
@@ -218,6 +222,10 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
         (Estimate::Prefix, 1.0) => String::new(),
         (e, t) => format!(" estimate={e:?} temperature={t}"),
     };
+    let sampling = match args.value_targets {
+        ValueTargets::All => sampling,
+        ValueTargets::Mixed => format!("{sampling} value_targets=mixed"),
+    };
     let data = format!(
         "round0 seed={} problems={} k={}{sampling} policy={}",
         args.seed,
@@ -275,6 +283,15 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
         }
         std::fs::write(&examples_path, text)?;
         examples
+    };
+    let examples = match args.value_targets {
+        ValueTargets::All => examples,
+        ValueTargets::Mixed => {
+            let before = examples.len();
+            let kept = keep_mixed_values(examples);
+            eprintln!("value targets on mixed problems only: {} of {before} examples kept", kept.len());
+            kept
+        }
     };
     // Hold out every tenth problem's examples for validation.
     let mut train = Vec::new();

@@ -38,6 +38,33 @@ pub enum Estimate {
     Shared,
 }
 
+/// Which round-0 problems the value head is trained on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValueTargets {
+    /// Every problem's states.
+    All,
+    /// Only problems whose root rollouts disagree; the others still train the policy.
+    Mixed,
+}
+
+/// Drops the value targets of problems whose rollouts all agreed (root value ±1): their states
+/// differ only in how hard the problem is, which a search never has to choose between. Examples
+/// left with nothing to train (no targets, not a policy path) are removed.
+pub fn keep_mixed_values(examples: Vec<Example>) -> Vec<Example> {
+    examples
+        .into_iter()
+        .filter_map(|mut ex| {
+            if ex.root_value.is_some_and(|v| v.abs() >= 1.0) {
+                ex.root_value = None;
+                for step in &mut ex.steps {
+                    step.value = None;
+                }
+            }
+            (ex.policy || ex.root_value.is_some() || ex.steps.iter().any(|s| s.value.is_some())).then_some(ex)
+        })
+        .collect()
+}
+
 /// Sampling settings of round 0.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Round0Config {
@@ -398,4 +425,39 @@ fn prefix_examples(
     }
     stats.examples = out.len();
     Ok((out, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(question: &str, root: f32, steps: &[f32], policy: bool) -> Example {
+        Example {
+            question: question.into(),
+            steps: steps
+                .iter()
+                .map(|&v| PathStep { generated: "g".into(), observed: "o".into(), value: Some(v) })
+                .collect(),
+            root_value: Some(root),
+            policy,
+        }
+    }
+
+    #[test]
+    fn mixed_value_targets_keep_disagreeing_problems_and_the_policy_paths_of_the_rest() {
+        let kept = keep_mixed_values(vec![
+            example("all right", 1.0, &[1.0, 1.0], false),
+            example("all right", 1.0, &[1.0, 1.0], true),
+            example("all wrong", -1.0, &[-1.0], false),
+            example("mixed", 0.25, &[0.5, -1.0], false),
+        ]);
+        assert_eq!(kept.len(), 2, "the unanimous non-policy examples have nothing left to train");
+        assert_eq!(kept[0].question, "all right");
+        assert!(kept[0].policy);
+        assert_eq!(kept[0].root_value, None);
+        assert!(kept[0].steps.iter().all(|s| s.value.is_none()));
+        assert_eq!(kept[1].question, "mixed");
+        assert_eq!(kept[1].root_value, Some(0.25));
+        assert_eq!(kept[1].steps.iter().map(|s| s.value).collect::<Vec<_>>(), [Some(0.5), Some(-1.0)]);
+    }
 }
