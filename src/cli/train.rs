@@ -217,15 +217,14 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     let tok = tokenizers::Tokenizer::from_bytes(tok_json.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let id = |t: &str| tok.token_to_id(t).with_context(|| format!("tokenizer has no {t}"));
     let (bos, pad) = (id(tokenizer::BOS)?, id(tokenizer::PAD)?);
-    // The first runs had neither field; they stay resumable.
-    let sampling = match (args.estimate, args.temperature) {
-        (Estimate::Prefix, 1.0) => String::new(),
-        (e, t) => format!(" estimate={e:?} temperature={t}"),
-    };
-    let sampling = match args.value_targets {
-        ValueTargets::All => sampling,
-        ValueTargets::Mixed => format!("{sampling} value_targets=mixed"),
-    };
+    // Settings at their first defaults are left out, so the first runs stay resumable.
+    let mut sampling = String::new();
+    if (args.estimate, args.temperature) != (Estimate::Prefix, 1.0) {
+        sampling = format!(" estimate={:?} temperature={}", args.estimate, args.temperature);
+    }
+    if args.value_targets == ValueTargets::Mixed {
+        sampling.push_str(" value_targets=mixed");
+    }
     let data = format!(
         "round0 seed={} problems={} k={}{sampling} policy={}",
         args.seed,
