@@ -126,3 +126,33 @@ fn a_value_head_file_can_be_attached_to_a_gguf_model() {
     assert!((values[0].unwrap() - expected).abs() < 1e-5);
     assert_eq!(values[1], None, "a prompt longer than the context has no value");
 }
+
+#[test]
+fn a_separate_value_model_scores_the_states_a_local_policy_writes() {
+    use arbor::model::Backend;
+    let (pdir, vdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let policy_path = write_hf(pdir.path(), "llama", 8, None);
+    let (w, b) = head_weights(9);
+    let value_path = write_hf(vdir.path(), "llama", 11, Some((&w, b, false)));
+    let load = |p: &std::path::Path| CandleModel::load(p, ModelOptions::default()).unwrap();
+    let mut alone = load(&policy_path);
+    let mut judge = load(&value_path);
+    let expected = expected_value(&judge, PROMPT, &w, b);
+    assert_eq!(judge.value(&[PROMPT.into()]).unwrap()[0], Some(expected));
+    let mut pair =
+        Backend::LocalWithValue { policy: Box::new(load(&policy_path)), value: Box::new(load(&value_path)) };
+
+    // Generation is the policy's, token for token; the value is the value model's.
+    let mut req = GenRequest::new(PROMPT, 3, 6, 5);
+    req.want_value = true;
+    let too_long = GenRequest { prompt: "x".repeat(CONTEXT + 5), ..req.clone() };
+    let got = pair.generate(&[req.clone(), too_long.clone()]).unwrap();
+    let policy_only = GenRequest { want_value: false, ..req.clone() };
+    let own = alone.generate(&[policy_only, GenRequest { want_value: false, ..too_long }]).unwrap();
+    assert_eq!(got[0].candidates, own[0].candidates);
+    assert!((got[0].value.unwrap() - expected).abs() < 1e-6);
+    assert_eq!(got[1].value, None, "a prompt too long to continue has no value");
+    assert!((pair.value(&[PROMPT.into()]).unwrap()[0].unwrap() - expected).abs() < 1e-6);
+    // The policy alone has no head at all.
+    assert!(matches!(alone.value(&[PROMPT.into()]), Err(Error::NoValueHead)));
+}

@@ -89,8 +89,8 @@ pub struct ModelArgs {
     /// HTTP: apply tanh to the values the value server returns.
     #[arg(long)]
     pub value_tanh: bool,
-    /// HTTP: score states with this local model (folder or .gguf with --value-head) instead of
-    /// a value server.
+    /// Score states with this local model's value head (a folder, or a .gguf with --value-head)
+    /// instead of the policy's own head or a value server; works with local and HTTP policies.
     #[arg(long, value_name = "PATH")]
     pub value_model: Option<PathBuf>,
 }
@@ -110,8 +110,19 @@ impl ModelArgs {
                     .with_context(|| format!("loading --value-model {}", path.display()))?;
                 Ok(Backend::Remote(policy.boxed_with_local_value(Box::new(local))))
             }
-            (Backend::Local(_), Some(_)) => bail!("--value-model is for remote models; use --value-head"),
-            (backend, None) => Ok(backend),
+            (Backend::Local(policy), Some(path)) => {
+                let value = CandleModel::load(path, self.local_options())
+                    .with_context(|| format!("loading --value-model {}", path.display()))?;
+                if !value.has_value_head() {
+                    bail!(
+                        "--value-model {} has no value head (config.json \"value_model\": true)",
+                        path.display()
+                    );
+                }
+                Ok(Backend::LocalWithValue { policy, value: Box::new(value) })
+            }
+            // model::open never pairs models itself.
+            (backend @ Backend::LocalWithValue { .. }, Some(_)) | (backend, None) => Ok(backend),
         }
     }
 

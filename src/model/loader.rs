@@ -33,6 +33,12 @@ impl ModelSpec {
 #[derive(Debug)]
 pub enum Backend {
     Local(Box<CandleModel>),
+    /// A local policy whose states are scored by a second local model's value head
+    /// (`--value-model`), e.g. a value network trained apart from the policy.
+    LocalWithValue {
+        policy: Box<CandleModel>,
+        value: Box<CandleModel>,
+    },
     Remote(Box<HttpPolicy>),
 }
 
@@ -53,15 +59,38 @@ impl Policy for Backend {
     fn generate(&mut self, requests: &[GenRequest]) -> Result<Vec<GenResponse>, Error> {
         match self {
             Backend::Local(m) => m.generate(requests),
+            Backend::LocalWithValue { policy, value } => generate_then_value(policy, value, requests),
             Backend::Remote(m) => m.generate(requests),
         }
     }
 }
 
+/// Generates with `policy` and scores the prompts that asked for a value with `value` (in one
+/// batch), so a request's value is the value model's, as from a model with its own head.
+fn generate_then_value(
+    policy: &mut CandleModel,
+    value: &mut CandleModel,
+    requests: &[GenRequest],
+) -> Result<Vec<GenResponse>, Error> {
+    let plain: Vec<GenRequest> =
+        requests.iter().map(|r| GenRequest { want_value: false, ..r.clone() }).collect();
+    let mut out = policy.generate(&plain)?;
+    // As the policy's own head would: no value for a prompt too long to continue.
+    let fits = |i: usize| out[i].prompt_tokens + requests[i].max_tokens <= policy.context_len();
+    let wanted: Vec<usize> = (0..requests.len()).filter(|&i| requests[i].want_value && fits(i)).collect();
+    if !wanted.is_empty() {
+        let prompts: Vec<String> = wanted.iter().map(|&i| requests[i].prompt.clone()).collect();
+        for (i, v) in wanted.into_iter().zip(value.value(&prompts)?) {
+            out[i].value = v;
+        }
+    }
+    Ok(out)
+}
+
 impl Judge for Backend {
     fn judge(&mut self, prompts: &[String]) -> Result<Vec<Option<f64>>, Error> {
         match self {
-            Backend::Local(m) => m.judge(prompts),
+            Backend::Local(m) | Backend::LocalWithValue { policy: m, .. } => m.judge(prompts),
             Backend::Remote(m) => m.judge(prompts),
         }
     }
@@ -70,7 +99,7 @@ impl Judge for Backend {
 impl ValueModel for Backend {
     fn value(&mut self, prompts: &[String]) -> Result<Vec<Option<f32>>, Error> {
         match self {
-            Backend::Local(m) => m.value(prompts),
+            Backend::Local(m) | Backend::LocalWithValue { value: m, .. } => m.value(prompts),
             Backend::Remote(m) => m.value(prompts),
         }
     }
