@@ -175,6 +175,25 @@ pub trait ValueModel {
     fn value(&mut self, prompts: &[String]) -> Result<Vec<Option<f32>>, Error>;
 }
 
+/// Gives the requests `eligible` picks the value `scorer` puts on their prompts, in one batch:
+/// for backends whose generation does not carry the value a request asked for.
+pub(crate) fn fill_values(
+    requests: &[GenRequest],
+    out: &mut [GenResponse],
+    scorer: &mut dyn ValueModel,
+    eligible: impl Fn(usize) -> bool,
+) -> Result<(), Error> {
+    let wanted: Vec<usize> = (0..requests.len()).filter(|&i| requests[i].want_value && eligible(i)).collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let prompts: Vec<String> = wanted.iter().map(|&i| requests[i].prompt.clone()).collect();
+    for (i, v) in wanted.into_iter().zip(scorer.value(&prompts)?) {
+        out[i].value = v;
+    }
+    Ok(())
+}
+
 /// Reads verdicts: P("True") of the next token, normalised between "True" and "False".
 pub trait Judge {
     fn judge(&mut self, prompts: &[String]) -> Result<Vec<Option<f64>>, Error>;

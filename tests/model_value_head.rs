@@ -136,9 +136,9 @@ fn a_separate_value_model_scores_the_states_a_local_policy_writes() {
     let value_path = write_hf(vdir.path(), "llama", 11, Some((&w, b, false)));
     let load = |p: &std::path::Path| CandleModel::load(p, ModelOptions::default()).unwrap();
     let mut alone = load(&policy_path);
-    let mut judge = load(&value_path);
-    let expected = expected_value(&judge, PROMPT, &w, b);
-    assert_eq!(judge.value(&[PROMPT.into()]).unwrap()[0], Some(expected));
+    let mut scorer = load(&value_path);
+    let expected = expected_value(&scorer, PROMPT, &w, b);
+    assert_eq!(scorer.value(&[PROMPT.into()]).unwrap()[0], Some(expected));
     let mut pair =
         Backend::LocalWithValue { policy: Box::new(load(&policy_path)), value: Box::new(load(&value_path)) };
 

@@ -104,15 +104,12 @@ impl ModelArgs {
         };
         let backend = model::open(&self.model, self.local_options(), http)
             .with_context(|| format!("opening --model {}", self.model))?;
-        match (backend, &self.value_model) {
-            (Backend::Remote(policy), Some(path)) => {
-                let local = CandleModel::load(path, self.local_options())
-                    .with_context(|| format!("loading --value-model {}", path.display()))?;
-                Ok(Backend::Remote(policy.boxed_with_local_value(Box::new(local))))
-            }
-            (Backend::Local(policy), Some(path)) => {
-                let value = CandleModel::load(path, self.local_options())
-                    .with_context(|| format!("loading --value-model {}", path.display()))?;
+        let Some(path) = &self.value_model else { return Ok(backend) };
+        let value = CandleModel::load(path, self.local_options())
+            .with_context(|| format!("loading --value-model {}", path.display()))?;
+        match backend {
+            Backend::Remote(policy) => Ok(Backend::Remote(policy.boxed_with_local_value(Box::new(value)))),
+            Backend::Local(policy) => {
                 if !value.has_value_head() {
                     bail!(
                         "--value-model {} has no value head (config.json \"value_model\": true)",
@@ -122,7 +119,7 @@ impl ModelArgs {
                 Ok(Backend::LocalWithValue { policy, value: Box::new(value) })
             }
             // model::open never pairs models itself.
-            (backend @ Backend::LocalWithValue { .. }, Some(_)) | (backend, None) => Ok(backend),
+            paired @ Backend::LocalWithValue { .. } => Ok(paired),
         }
     }
 

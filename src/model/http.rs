@@ -375,15 +375,10 @@ impl Policy for HttpPolicy {
             out.push(slot.ok_or_else(|| Error::InvalidRequest("a request was not run".into()))??);
         }
         // Values the completions did not carry come from the value source, in one batch.
-        let missing: Vec<usize> = (0..requests.len())
-            .filter(|&i| requests[i].want_value && out[i].value.is_none() && !out[i].candidates.is_empty())
-            .collect();
-        if !missing.is_empty() && self.has_value_source() {
-            let prompts: Vec<String> = missing.iter().map(|&i| requests[i].prompt.clone()).collect();
-            let values = self.value(&prompts)?;
-            for (i, v) in missing.into_iter().zip(values) {
-                out[i].value = v;
-            }
+        if self.has_value_source() {
+            let missing: Vec<bool> =
+                out.iter().map(|o| o.value.is_none() && !o.candidates.is_empty()).collect();
+            super::fill_values(requests, &mut out, self, |i| missing[i])?;
         }
         Ok(out)
     }

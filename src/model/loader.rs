@@ -76,14 +76,12 @@ fn generate_then_value(
         requests.iter().map(|r| GenRequest { want_value: false, ..r.clone() }).collect();
     let mut out = policy.generate(&plain)?;
     // As the policy's own head would: no value for a prompt too long to continue.
-    let fits = |i: usize| out[i].prompt_tokens + requests[i].max_tokens <= policy.context_len();
-    let wanted: Vec<usize> = (0..requests.len()).filter(|&i| requests[i].want_value && fits(i)).collect();
-    if !wanted.is_empty() {
-        let prompts: Vec<String> = wanted.iter().map(|&i| requests[i].prompt.clone()).collect();
-        for (i, v) in wanted.into_iter().zip(value.value(&prompts)?) {
-            out[i].value = v;
-        }
-    }
+    let fits: Vec<bool> = out
+        .iter()
+        .zip(requests)
+        .map(|(o, r)| o.prompt_tokens + r.max_tokens <= policy.context_len())
+        .collect();
+    super::fill_values(requests, &mut out, value, |i| fits[i])?;
     Ok(out)
 }
 
