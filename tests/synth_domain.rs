@@ -199,3 +199,59 @@ fn round_zero_targets_are_mean_rollout_outcomes() {
         assert_eq!((chunk[2].policy, chunk[2].steps[0].value), (false, Some(-1.0)));
     }
 }
+
+#[test]
+fn final_step_siblings_are_graded_new_answers_after_the_same_steps() {
+    use arbor::train::data::{Example, PathStep};
+    use arbor::train::round0::{Round0Config, final_siblings};
+    let problems = synth::problems(3, Split::Train, 2);
+    let mut policy = Alternating {
+        answers: problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect(),
+        calls: 0,
+    };
+    // The wrong answer the policy writes every other time, as a path already holds it.
+    let wrong = StepFormat::ReactSft
+        .parse("<step>\n<p>\nSo.\n</p>\n<p>\nFinal Answer: -1\n</p>\n")
+        .unwrap()
+        .step_result;
+    let path = |question: &str, final_value: f32| Example {
+        question: question.to_owned(),
+        steps: vec![
+            PathStep {
+                generated: "<step>\n<p>\nStart.\n</p>\n<code>\n```python\nx = 2\nprint(x)\n```\n</code>"
+                    .into(),
+                observed: "\n<output>\n2\n</output>\n</step>".into(),
+                value: Some(0.5),
+            },
+            PathStep { generated: wrong.clone(), observed: String::new(), value: Some(final_value) },
+        ],
+        root_value: Some(0.0),
+        policy: false,
+    };
+    // Two paths through the same state per problem, and one that never reached an answer.
+    let mut examples = Vec::new();
+    for p in &problems {
+        examples.push(path(&p.question, -1.0));
+        examples.push(path(&p.question, -1.0));
+        let mut unfinished = path(&p.question, -1.0);
+        unfinished.steps.pop();
+        examples.push(unfinished);
+    }
+    let answers = problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect();
+    let cfg = Round0Config::default();
+    let (siblings, stats) = final_siblings(&mut policy, &examples, &answers, 4, &cfg).unwrap();
+    assert_eq!(stats.states, 2, "one state per problem: the shared prefix, counted once");
+    assert_eq!(stats.sampled, 8);
+    // Per state: two right samples (one distinct text) and two wrong ones the path already had.
+    assert_eq!((stats.examples, stats.correct), (2, 2));
+    for (p, sibling) in problems.iter().zip(&siblings) {
+        assert_eq!(sibling.question, p.question);
+        assert!(!sibling.policy);
+        assert_eq!(sibling.root_value, None);
+        assert_eq!(sibling.steps.len(), 2);
+        assert_eq!(sibling.steps[0].generated, examples[0].steps[0].generated);
+        assert_eq!(sibling.steps[0].value, None, "the prefix keeps its targets in its own path");
+        assert_eq!(sibling.steps[1].value, Some(1.0));
+        assert!(sibling.steps[1].generated.contains(&format!("Final Answer: {}", p.answer)));
+    }
+}

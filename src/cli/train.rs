@@ -2,6 +2,7 @@
 //! Monte-Carlo targets. Both phases write an HF folder the model backend loads and resume from
 //! their last checkpoint when run again with the same `--out`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -121,6 +122,11 @@ struct ValueArgs {
     /// right, some wrong), whose targets carry the within-problem contrast a search needs.
     #[arg(long, value_enum, default_value_t = ValueTargets::All)]
     value_targets: ValueTargets,
+    /// Final steps to sample again at the state before each finished path's final answer,
+    /// graded and trained as value targets next to the path's own (0: none). They show the
+    /// value head right and wrong answers after the same steps.
+    #[arg(long, default_value_t = 0)]
+    final_samples: usize,
     /// The Python interpreter (default: $ARBOR_PYTHON, then python3).
     #[arg(long)]
     python: Option<PathBuf>,
@@ -225,6 +231,9 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     if args.value_targets == ValueTargets::Mixed {
         sampling.push_str(" value_targets=mixed");
     }
+    if args.final_samples > 0 {
+        sampling.push_str(&format!(" final_samples={}", args.final_samples));
+    }
     let data = format!(
         "round0 seed={} problems={} k={}{sampling} policy={}",
         args.seed,
@@ -242,29 +251,31 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
         ..recipe::preset("bundled").map(|r| r.schedule).context("no bundled preset")?
     };
     args.schedule.apply(&mut schedule);
+    // Problems after the ones the policy phase could have seen.
+    let held_out = synth::held_out_questions(args.seed, recipe::VALID_PROBLEMS, recipe::TEST_PROBLEMS);
+    let problems: Vec<_> =
+        synth::TrainStream::new(args.seed, 1 << 40, &held_out).take(args.problems).collect();
+    let cfg = Round0Config {
+        k: args.k,
+        temperature: args.temperature,
+        seed: args.seed,
+        estimate: args.estimate,
+        ..Round0Config::default()
+    };
+    let load_policy = || {
+        CandleModel::load(&args.policy, ModelOptions::default())
+            .with_context(|| format!("loading {}", args.policy.display()))
+    };
     let examples: Vec<Example> = if examples_path.exists() {
-        let text = std::fs::read_to_string(&examples_path)?;
-        text.lines().map(serde_json::from_str).collect::<Result<_, _>>()?
+        read_examples(&examples_path)?
     } else {
-        let mut model = CandleModel::load(&args.policy, ModelOptions::default())
-            .with_context(|| format!("loading {}", args.policy.display()))?;
+        let mut model = load_policy()?;
         let pool = Pool::new(PoolConfig {
             python: args.python.clone(),
             workers: args.workers.max(1),
             ..PoolConfig::default()
         })
         .context("starting the Python interpreter")?;
-        // Problems after the ones the policy phase could have seen.
-        let held_out = synth::held_out_questions(args.seed, recipe::VALID_PROBLEMS, recipe::TEST_PROBLEMS);
-        let problems: Vec<_> =
-            synth::TrainStream::new(args.seed, 1 << 40, &held_out).take(args.problems).collect();
-        let cfg = Round0Config {
-            k: args.k,
-            temperature: args.temperature,
-            seed: args.seed,
-            estimate: args.estimate,
-            ..Round0Config::default()
-        };
         let (examples, stats) = round0::examples(&mut model, &pool, &problems, &cfg, &mut print)?;
         eprintln!(
             "round 0: {} rollouts in {:.0}s; root rollouts correct {}/{}; {} examples",
@@ -274,16 +285,33 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
             stats.root_rollouts,
             stats.examples
         );
-        std::fs::create_dir_all(&args.out)?;
-        let mut text = String::new();
-        for ex in &examples {
-            text.push_str(&serde_json::to_string(ex)?);
-            text.push('\n');
-        }
-        std::fs::write(&examples_path, text)?;
+        write_examples(&args.out, &examples_path, &examples)?;
         examples
     };
-    let examples = match args.value_targets {
+    let siblings = if args.final_samples == 0 {
+        Vec::new()
+    } else {
+        let path = args.out.join("round0_final_siblings.jsonl");
+        if path.exists() {
+            read_examples(&path)?
+        } else {
+            let answers = problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect();
+            let t0 = std::time::Instant::now();
+            let (siblings, stats) =
+                round0::final_siblings(&mut load_policy()?, &examples, &answers, args.final_samples, &cfg)?;
+            eprintln!(
+                "final-step siblings: {} sampled at {} states in {:.0}s; {} new final steps, {} right",
+                stats.sampled,
+                stats.states,
+                t0.elapsed().as_secs_f64(),
+                stats.examples,
+                stats.correct
+            );
+            write_examples(&args.out, &path, &siblings)?;
+            siblings
+        }
+    };
+    let mut examples = match args.value_targets {
         ValueTargets::All => examples,
         ValueTargets::Mixed => {
             let before = examples.len();
@@ -292,6 +320,12 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
             kept
         }
     };
+    // Siblings sit with their problem's examples, so the validation split below keeps each
+    // problem on one side.
+    examples.extend(siblings);
+    let first_seen: HashMap<String, usize> =
+        examples.iter().enumerate().rev().map(|(i, ex)| (ex.question.clone(), i)).collect();
+    examples.sort_by_key(|ex| first_seen.get(&ex.question).copied().unwrap_or(usize::MAX));
     // Hold out every tenth problem's examples for validation.
     let mut train = Vec::new();
     let mut valid = Vec::new();
@@ -319,4 +353,28 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
     eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+fn read_examples(path: &Path) -> anyhow::Result<Vec<Example>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .with_context(|| format!("{}:{}: not a training example", path.display(), i + 1))
+        })
+        .collect()
+}
+
+fn write_examples(dir: &Path, path: &Path, examples: &[Example]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut text = String::new();
+    for ex in examples {
+        text.push_str(&serde_json::to_string(ex)?);
+        text.push('\n');
+    }
+    // Written aside and renamed, so an interrupted run never leaves half a file to resume from.
+    let partial = path.with_extension("jsonl.partial");
+    std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))
 }

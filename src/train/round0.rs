@@ -427,6 +427,97 @@ fn prefix_examples(
     Ok((out, stats))
 }
 
+/// Counts of what [`final_siblings`] sampled.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SiblingStats {
+    /// Distinct states just before a final answer.
+    pub states: usize,
+    /// Final steps sampled there.
+    pub sampled: usize,
+    /// New examples (distinct final steps not already in the data), and how many were right.
+    pub examples: usize,
+    pub correct: usize,
+}
+
+/// Final-step siblings: `m` more final steps sampled at the state before each finished path's
+/// final answer, each graded against `answers` (question → gold answer). Each distinct new
+/// final step becomes an example whose only target is that step's ±1 outcome, with the same
+/// prefix as the path it came from. Root rollouts seldom share the state before their final
+/// answers, so round 0 alone shows the value head few pairs that differ only in the answer
+/// (a miscopied result against the right one); these put such pairs side by side.
+pub fn final_siblings(
+    policy: &mut dyn Policy,
+    examples: &[Example],
+    answers: &HashMap<String, String>,
+    m: usize,
+    cfg: &Round0Config,
+) -> Result<(Vec<Example>, SiblingStats), Round0Error> {
+    let fmt = StepFormat::ReactSft;
+    // Each distinct (question, prefix) once, with the final steps the data already has there.
+    let mut states: Vec<(&Example, usize, Vec<String>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for ex in examples {
+        let Some((last, prefix)) = ex.steps.split_last() else { continue };
+        if prefix.is_empty() || !fmt.parse(&last.generated).is_ok_and(|s| s.is_final()) {
+            continue;
+        }
+        if !answers.contains_key(&ex.question) {
+            continue;
+        }
+        let key = state_prompt(&ex.question, prefix);
+        let i = *index.entry(key).or_insert_with(|| {
+            states.push((ex, prefix.len(), Vec::new()));
+            states.len() - 1
+        });
+        states[i].2.push(last.generated.clone());
+    }
+    let mut stats = SiblingStats { states: states.len(), ..Default::default() };
+    let mut out = Vec::new();
+    let jobs: Vec<(usize, usize)> = (0..states.len()).flat_map(|i| (0..m).map(move |j| (i, j))).collect();
+    for chunk in jobs.chunks(cfg.chunk.max(1)) {
+        let requests: Vec<GenRequest> = chunk
+            .iter()
+            .map(|&(i, j)| {
+                let (ex, depth, _) = &states[i];
+                let prompt = state_prompt(&ex.question, &ex.steps[..*depth]);
+                let mut r = GenRequest::new(
+                    prompt,
+                    1,
+                    cfg.max_step_tokens,
+                    seed_of(cfg.seed ^ 0xF, i as u64, j as u64),
+                );
+                r.temperature = cfg.temperature;
+                r.stop = fmt.default_stop();
+                r
+            })
+            .collect();
+        let responses = policy.generate(&requests)?;
+        for (&(i, _), response) in chunk.iter().zip(responses) {
+            let (ex, depth, seen) = &mut states[i];
+            let Some(candidate) = response.candidates.into_iter().next() else { continue };
+            stats.sampled += 1;
+            let Ok(step) = fmt.parse(&candidate.text) else { continue };
+            if !step.is_final() || seen.contains(&step.step_result) {
+                continue;
+            }
+            seen.push(step.step_result.clone());
+            let Some(answer) = answers.get(&ex.question) else { continue };
+            let correct = grade::is_equiv(answer, &step.final_answer);
+            stats.correct += usize::from(correct);
+            let mut steps: Vec<PathStep> =
+                ex.steps[..*depth].iter().map(|s| PathStep { value: None, ..s.clone() }).collect();
+            steps.push(PathStep {
+                generated: step.step_result,
+                observed: String::new(),
+                value: Some(if correct { 1.0 } else { -1.0 }),
+            });
+            out.push(Example { question: ex.question.clone(), steps, root_value: None, policy: false });
+        }
+    }
+    stats.examples = out.len();
+    Ok((out, stats))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
