@@ -74,6 +74,21 @@ fn pruned_to_nothing_and_wrong_answers_count_as_wrong() {
 }
 
 #[test]
+fn reachable_counts_a_right_answer_the_choice_passed_over() {
+    // An MCTS tree whose best-Q answer is wrong while another leaf holds the right one.
+    let passed_over = r#"{"question": "Q", "answer": "5", "react": {"0": {"text": "", "extra_info": "", "action": "", "action_input": "", "final_answer": "", "value": 0.1, "q_value": 0.0, "prior": 1.0, "visit_count": 2}, "0.0": {"text": "t", "extra_info": "", "action": "", "action_input": "", "final_answer": "4", "value": 0.9, "q_value": 0.9, "prior": 0.5, "visit_count": 1}, "0.1": {"text": "u", "extra_info": "", "action": "", "action_input": "", "final_answer": "5", "value": -0.2, "q_value": -0.2, "prior": 0.5, "visit_count": 1}}}"#;
+    let s = score::score_tree(1, &record(passed_over));
+    assert_eq!(s.chosen.as_ref().unwrap().answer, "4");
+    assert_eq!((s.correct, s.reachable), (Some(false), Some(true)));
+    let wrong = GREEDY.replace(r#""final_answer": "72""#, r#""final_answer": "71""#);
+    let summary =
+        score::summarize(&[s, score::score_tree(2, &record(GREEDY)), score::score_tree(3, &record(&wrong))]);
+    assert_eq!((summary.correct, summary.reachable, summary.graded), (1, 2, 3));
+    let no_truth = GREEDY.replace(r#""answer": "Natalia sold 48/2 = 24 clips.\n#### 72", "#, "");
+    assert_eq!(score::score_tree(1, &record(&no_truth)).reachable, None);
+}
+
+#[test]
 fn maj_at_k_over_runs_and_solutions() {
     let dir = tempfile::tempdir().unwrap();
     // Three runs of one question: 72, 71, 72 → the majority is right; accuracy is 2/3.
@@ -115,5 +130,6 @@ fn text_report_and_tokens() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("line     1  ✓  answer 331"), "{text}");
     assert!(text.contains("accuracy    100.00%  (1/1)"), "{text}");
+    assert!(text.contains("reachable   100.00%  (1/1 with a right final answer anywhere"), "{text}");
     assert!(text.contains("avg tokens  38181.00"), "{text}");
 }

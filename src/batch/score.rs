@@ -141,6 +141,9 @@ pub struct TreeScore {
     pub chosen: Option<Chosen>,
     /// `None` without a ground truth.
     pub correct: Option<bool>,
+    /// Some final answer anywhere in the tree is right (`None` without a ground truth): the
+    /// most a better choice among the tree's answers could get.
+    pub reachable: Option<bool>,
     pub candidates: Vec<String>,
     /// Wall-clock seconds of the search, when the file records it (`arbor.run.elapsed_s`).
     pub seconds: Option<f64>,
@@ -155,6 +158,12 @@ pub fn score_tree(line: u64, record: &TreeRecord) -> TreeScore {
         .is_known()
         .then(|| chosen.as_ref().is_some_and(|c| grade::is_equiv_any(ground_truth.accepted(), &c.answer)));
     let tree = &record.tree;
+    let reachable = ground_truth.is_known().then(|| {
+        tree.ids().any(|id| {
+            let answer = &tree.node(id).step().final_answer;
+            !answer.is_empty() && grade::is_equiv_any(ground_truth.accepted(), answer)
+        })
+    });
     let token_counts: Vec<u64> = tree
         .ids()
         .filter_map(|id| tree.node(id).info().generation.as_ref().map(|g| u64::from(g.tokens)))
@@ -167,6 +176,7 @@ pub fn score_tree(line: u64, record: &TreeRecord) -> TreeScore {
         candidates: candidate_answers(record),
         chosen,
         correct,
+        reachable,
         seconds: record.run.get("elapsed_s").and_then(serde_json::Value::as_f64),
         tokens: (!token_counts.is_empty()).then(|| token_counts.iter().sum()),
     }
@@ -181,6 +191,8 @@ pub struct Summary {
     pub correct: usize,
     /// correct / graded.
     pub accuracy: Option<f64>,
+    /// Graded trees with a right final answer somewhere in them, chosen or not.
+    pub reachable: usize,
     /// Majority vote per question, over the answers of every tree for that question (several
     /// runs) or of a beam tree's solutions; present when some question has 2 or more answers.
     pub maj: Option<Majority>,
@@ -256,6 +268,7 @@ pub fn summarize(scores: &[TreeScore]) -> Summary {
         graded,
         correct,
         accuracy: (graded > 0).then(|| correct as f64 / graded as f64),
+        reachable: scores.iter().filter(|s| s.reachable == Some(true)).count(),
         maj,
         avg_steps: mean(scores.iter().filter_map(|s| s.chosen.as_ref()?.steps.map(f64::from))),
         avg_seconds: mean(scores.iter().filter_map(|s| s.seconds)),

@@ -71,6 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "ground_truth": s.ground_truth.accepted(),
                     "answer": answer,
                     "correct": s.correct,
+                    "reachable": s.reachable,
                     "steps": s.chosen.as_ref().and_then(|c| c.steps),
                 });
                 writeln!(out, "{value}")?;
@@ -100,6 +101,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 writeln!(out, "accuracy    {:.2}%  ({}/{})", acc * 100.0, summary.correct, summary.graded)?
             }
             None => writeln!(out, "accuracy    n/a (no ground truth in the files)")?,
+        }
+        if summary.graded > 0 {
+            writeln!(
+                out,
+                "reachable   {:.2}%  ({}/{} with a right final answer anywhere in the tree)",
+                summary.reachable as f64 * 100.0 / summary.graded as f64,
+                summary.reachable,
+                summary.graded
+            )?;
         }
         match &summary.maj {
             Some(m) => {
