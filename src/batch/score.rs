@@ -159,9 +159,9 @@ pub fn score_tree(line: u64, record: &TreeRecord) -> TreeScore {
         .then(|| chosen.as_ref().is_some_and(|c| grade::is_equiv_any(ground_truth.accepted(), &c.answer)));
     let tree = &record.tree;
     let reachable = ground_truth.is_known().then(|| {
-        tree.ids().any(|id| {
-            let answer = &tree.node(id).step().final_answer;
-            !answer.is_empty() && grade::is_equiv_any(ground_truth.accepted(), answer)
+        tree.ids().map(|id| tree.node(id)).any(|node| {
+            node.is_valid_final_answer()
+                && grade::is_equiv_any(ground_truth.accepted(), &node.step().final_answer)
         })
     });
     let token_counts: Vec<u64> = tree

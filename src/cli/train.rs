@@ -285,7 +285,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
             stats.root_rollouts,
             stats.examples
         );
-        write_examples(&args.out, &examples_path, &examples)?;
+        write_examples(&examples_path, &examples)?;
         examples
     };
     let siblings = if args.final_samples == 0 {
@@ -307,7 +307,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
                 stats.examples,
                 stats.correct
             );
-            write_examples(&args.out, &path, &siblings)?;
+            write_examples(&path, &siblings)?;
             siblings
         }
     };
@@ -366,8 +366,10 @@ fn read_examples(path: &Path) -> anyhow::Result<Vec<Example>> {
         .collect()
 }
 
-fn write_examples(dir: &Path, path: &Path, examples: &[Example]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)?;
+fn write_examples(path: &Path, examples: &[Example]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     let mut text = String::new();
     for ex in examples {
         text.push_str(&serde_json::to_string(ex)?);

@@ -452,24 +452,29 @@ pub fn final_siblings(
     m: usize,
     cfg: &Round0Config,
 ) -> Result<(Vec<Example>, SiblingStats), Round0Error> {
+    /// A distinct (question, prefix), its prompt, and the final steps already seen there.
+    struct State<'a> {
+        example: &'a Example,
+        answer: &'a str,
+        depth: usize,
+        prompt: String,
+        seen: Vec<String>,
+    }
     let fmt = StepFormat::ReactSft;
-    // Each distinct (question, prefix) once, with the final steps the data already has there.
-    let mut states: Vec<(&Example, usize, Vec<String>)> = Vec::new();
+    let mut states: Vec<State<'_>> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for ex in examples {
         let Some((last, prefix)) = ex.steps.split_last() else { continue };
         if prefix.is_empty() || !fmt.parse(&last.generated).is_ok_and(|s| s.is_final()) {
             continue;
         }
-        if !answers.contains_key(&ex.question) {
-            continue;
-        }
-        let key = state_prompt(&ex.question, prefix);
-        let i = *index.entry(key).or_insert_with(|| {
-            states.push((ex, prefix.len(), Vec::new()));
+        let Some(answer) = answers.get(&ex.question) else { continue };
+        let prompt = state_prompt(&ex.question, prefix);
+        let i = *index.entry(prompt.clone()).or_insert_with(|| {
+            states.push(State { example: ex, answer, depth: prefix.len(), prompt, seen: Vec::new() });
             states.len() - 1
         });
-        states[i].2.push(last.generated.clone());
+        states[i].seen.push(last.generated.clone());
     }
     let mut stats = SiblingStats { states: states.len(), ..Default::default() };
     let mut out = Vec::new();
@@ -478,10 +483,8 @@ pub fn final_siblings(
         let requests: Vec<GenRequest> = chunk
             .iter()
             .map(|&(i, j)| {
-                let (ex, depth, _) = &states[i];
-                let prompt = state_prompt(&ex.question, &ex.steps[..*depth]);
                 let mut r = GenRequest::new(
-                    prompt,
+                    states[i].prompt.clone(),
                     1,
                     cfg.max_step_tokens,
                     seed_of(cfg.seed ^ 0xF, i as u64, j as u64),
@@ -493,19 +496,19 @@ pub fn final_siblings(
             .collect();
         let responses = policy.generate(&requests)?;
         for (&(i, _), response) in chunk.iter().zip(responses) {
-            let (ex, depth, seen) = &mut states[i];
+            let state = &mut states[i];
             let Some(candidate) = response.candidates.into_iter().next() else { continue };
             stats.sampled += 1;
             let Ok(step) = fmt.parse(&candidate.text) else { continue };
-            if !step.is_final() || seen.contains(&step.step_result) {
+            if !step.is_final() || state.seen.contains(&step.step_result) {
                 continue;
             }
-            seen.push(step.step_result.clone());
-            let Some(answer) = answers.get(&ex.question) else { continue };
-            let correct = grade::is_equiv(answer, &step.final_answer);
+            state.seen.push(step.step_result.clone());
+            let correct = grade::is_equiv(state.answer, &step.final_answer);
             stats.correct += usize::from(correct);
+            let ex = state.example;
             let mut steps: Vec<PathStep> =
-                ex.steps[..*depth].iter().map(|s| PathStep { value: None, ..s.clone() }).collect();
+                ex.steps[..state.depth].iter().map(|s| PathStep { value: None, ..s.clone() }).collect();
             steps.push(PathStep {
                 generated: step.step_result,
                 observed: String::new(),
