@@ -1,5 +1,5 @@
 //! The training side: the synthetic problem domain ([`synth`]), its tokenizer, the network
-//! and its trainer, and round-0 Monte-Carlo value targets.
+//! and its trainer, round-0 Monte-Carlo value targets, and examples from search trees.
 
 pub mod data;
 pub mod net;
@@ -9,3 +9,4 @@ pub mod round0;
 pub mod synth;
 pub mod tokenizer;
 pub mod trainer;
+pub mod trees;

@@ -10,6 +10,8 @@ use anyhow::{Context, bail};
 
 use crate::interp::{Pool, PoolConfig};
 use crate::model::{CandleModel, ModelOptions};
+use crate::problems;
+use crate::store::{Severity, TreeFile};
 use crate::train::data::Example;
 use crate::train::net::{Net, NetConfig};
 use crate::train::recipe::{self, GoldSource, ListSource, Recipe, gold_example};
@@ -17,6 +19,7 @@ use crate::train::round0::{self, Estimate, Round0Config, ValueTargets, keep_mixe
 use crate::train::synth::{self, Split};
 use crate::train::tokenizer::{self, Bpe};
 use crate::train::trainer::{Encoder, Run, Schedule, has_checkpoint};
+use crate::train::trees::{self, PathLimits, TreeYield};
 
 /// Train arbor's own policy + value model on the synthetic domain (`arbor synth`).
 #[derive(Debug, clap::Args)]
@@ -35,6 +38,10 @@ enum Phase {
     /// Phase 2 ("round 0"): sample rollouts with the trained policy, then train the value head
     /// (jointly with the policy on correct paths) on their mean outcomes.
     Value(ValueArgs),
+    /// Rounds 1 and later: train policy and value on the paths of search trees collected with
+    /// ground-truth rewards (`arbor collect`): per question up to 4 right and 4 wrong paths,
+    /// each step's value target its node's Q, the last step's the outcome ±1 (reference §10).
+    Round(RoundArgs),
 }
 
 /// Overrides of a recipe's schedule.
@@ -136,6 +143,33 @@ struct ValueArgs {
     schedule: ScheduleArgs,
 }
 
+#[derive(Debug, clap::Args)]
+struct RoundArgs {
+    /// Tree files from `arbor collect` (repeatable).
+    #[arg(long = "trees", required = true)]
+    trees: Vec<PathBuf>,
+    /// The checkpoint to continue from: an HF folder with a value head and tokenizer.json
+    /// (assets/model/synth, or a `train value` / `train round` output).
+    #[arg(long)]
+    model: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value_t = synth::DEFAULT_SEED)]
+    seed: u64,
+    /// Right paths kept per question at most.
+    #[arg(long, default_value_t = 4)]
+    max_correct: usize,
+    /// Wrong paths kept per question at most.
+    #[arg(long, default_value_t = 4)]
+    max_incorrect: usize,
+    /// More training examples (JSONL, as `train value` caches them in round0_examples.jsonl)
+    /// to train on beside the trees' (repeatable).
+    #[arg(long)]
+    examples: Vec<PathBuf>,
+    #[command(flatten)]
+    schedule: ScheduleArgs,
+}
+
 /// The least context a value-phase checkpoint declares.
 const CONTEXT: usize = 4096;
 
@@ -143,6 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.phase {
         Phase::Policy(a) => policy(a),
         Phase::Value(a) => value(a),
+        Phase::Round(a) => round(a),
     }
 }
 
@@ -218,11 +253,7 @@ fn load_net_config(dir: &Path) -> anyhow::Result<NetConfig> {
 
 fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    let tok_json = std::fs::read_to_string(args.policy.join("tokenizer.json"))
-        .with_context(|| format!("reading {}/tokenizer.json", args.policy.display()))?;
-    let tok = tokenizers::Tokenizer::from_bytes(tok_json.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let id = |t: &str| tok.token_to_id(t).with_context(|| format!("tokenizer has no {t}"));
-    let (bos, pad) = (id(tokenizer::BOS)?, id(tokenizer::PAD)?);
+    let (tok_json, tok, bos, pad) = load_tokenizer(&args.policy)?;
     // Settings at their first defaults are left out, so the first runs stay resumable.
     let mut sampling = String::new();
     if (args.estimate, args.temperature) != (Estimate::Prefix, 1.0) {
@@ -242,15 +273,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
         args.policy.display()
     );
     let examples_path = args.out.join("round0_examples.jsonl");
-    let mut schedule = Schedule {
-        steps: 150,
-        lr: 5e-4,
-        warmup: 15,
-        valid_every: 50,
-        checkpoint_every: 50,
-        ..recipe::preset("bundled").map(|r| r.schedule).context("no bundled preset")?
-    };
-    args.schedule.apply(&mut schedule);
+    let schedule = value_schedule(&args.schedule)?;
     // Problems after the ones the policy phase could have seen.
     let held_out = synth::held_out_questions(args.seed, recipe::VALID_PROBLEMS, recipe::TEST_PROBLEMS);
     let problems: Vec<_> =
@@ -323,10 +346,133 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     // Siblings sit with their problem's examples, so the validation split below keeps each
     // problem on one side.
     examples.extend(siblings);
+    let (train, valid) = split_by_problem(examples);
+    let enc = Encoder { tokenizer: &tok, bos, pad };
+    let mut run = start_run(&args.out, &args.policy, &data, schedule, tok_json.clone(), enc)?;
+    run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
+    eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let (tok_json, tok, bos, pad) = load_tokenizer(&args.model)?;
+    let limits = PathLimits { max_correct: args.max_correct, max_incorrect: args.max_incorrect };
+    let list =
+        |paths: &[PathBuf]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(",");
+    let data = format!(
+        "round seed={} trees={} paths={}+{} examples={} model={}",
+        args.seed,
+        list(&args.trees),
+        limits.max_correct,
+        limits.max_incorrect,
+        list(&args.examples),
+        args.model.display()
+    );
+    let cache = args.out.join("round_examples.jsonl");
+    let mut examples = if cache.exists() {
+        read_examples(&cache)?
+    } else {
+        let examples = tree_examples(&args.trees, limits, args.seed)?;
+        write_examples(&cache, &examples)?;
+        examples
+    };
+    for path in &args.examples {
+        let more = read_examples(path)?;
+        eprintln!("{}: {} examples", path.display(), more.len());
+        examples.extend(more);
+    }
+    if examples.is_empty() {
+        bail!("no training paths: the trees have no terminal leaves (were they grown by `arbor collect`?)");
+    }
+    let (train, valid) = split_by_problem(examples);
+    let enc = Encoder { tokenizer: &tok, bos, pad };
+    let schedule = value_schedule(&args.schedule)?;
+    let mut run = start_run(&args.out, &args.model, &data, schedule, tok_json.clone(), enc)?;
+    run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
+    eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The paths of every tree in `files`; unreadable lines are reported by file and line and
+/// skipped, trees without a ground truth are skipped with a count.
+fn tree_examples(files: &[PathBuf], limits: PathLimits, seed: u64) -> anyhow::Result<Vec<Example>> {
+    let mut examples = Vec::new();
+    let (mut total, mut ungraded) = (TreeYield::default(), 0usize);
+    let mut trees = 0usize;
+    for path in files {
+        let file = TreeFile::open(path)?;
+        let (loaded, diagnostics) = file.load_all()?;
+        for d in diagnostics.iter().filter(|d| d.severity == Severity::Error) {
+            eprintln!("{d}");
+        }
+        for tree in loaded {
+            let record = &tree.record;
+            let accepted = match problems::ground_truth_of(&record.fields) {
+                Ok((truth, _)) if truth.is_known() => truth.accepted().to_vec(),
+                _ => {
+                    ungraded += 1;
+                    continue;
+                }
+            };
+            let (mut paths, got) = trees::examples(
+                &record.tree,
+                record.question(),
+                &accepted,
+                limits,
+                seed.wrapping_add(tree.line),
+            );
+            trees += 1;
+            total.correct += got.correct;
+            total.incorrect += got.incorrect;
+            total.kept += got.kept;
+            examples.append(&mut paths);
+        }
+    }
+    eprintln!(
+        "{trees} trees: {} right and {} wrong distinct paths, {} kept{}",
+        total.correct,
+        total.incorrect,
+        total.kept,
+        if ungraded > 0 {
+            format!("; {ungraded} trees without a ground truth skipped")
+        } else {
+            String::new()
+        }
+    );
+    Ok(examples)
+}
+
+/// A checkpoint folder's tokenizer: its JSON, the tokenizer, and the BOS and PAD ids.
+fn load_tokenizer(dir: &Path) -> anyhow::Result<(String, tokenizers::Tokenizer, u32, u32)> {
+    let json = std::fs::read_to_string(dir.join("tokenizer.json"))
+        .with_context(|| format!("reading {}/tokenizer.json", dir.display()))?;
+    let tok = tokenizers::Tokenizer::from_bytes(json.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let id = |t: &str| tok.token_to_id(t).with_context(|| format!("tokenizer has no {t}"));
+    let (bos, pad) = (id(tokenizer::BOS)?, id(tokenizer::PAD)?);
+    Ok((json, tok, bos, pad))
+}
+
+/// The schedule of a value-training phase (a short fine-tune of a trained policy).
+fn value_schedule(args: &ScheduleArgs) -> anyhow::Result<Schedule> {
+    let mut schedule = Schedule {
+        steps: 150,
+        lr: 5e-4,
+        warmup: 15,
+        valid_every: 50,
+        checkpoint_every: 50,
+        ..recipe::preset("bundled").map(|r| r.schedule).context("no bundled preset")?
+    };
+    args.apply(&mut schedule);
+    Ok(schedule)
+}
+
+/// Train and validation examples: every tenth problem's examples are held out, so a problem's
+/// paths all sit on one side.
+fn split_by_problem(mut examples: Vec<Example>) -> (Vec<Example>, Vec<Example>) {
     let first_seen: HashMap<String, usize> =
         examples.iter().enumerate().rev().map(|(i, ex)| (ex.question.clone(), i)).collect();
     examples.sort_by_key(|ex| first_seen.get(&ex.question).copied().unwrap_or(usize::MAX));
-    // Hold out every tenth problem's examples for validation.
     let mut train = Vec::new();
     let mut valid = Vec::new();
     let mut question = String::new();
@@ -338,21 +484,28 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
         }
         if n.is_multiple_of(10) { valid.push(ex) } else { train.push(ex) }
     }
-    let enc = Encoder { tokenizer: &tok, bos, pad };
-    let mut run = if has_checkpoint(&args.out) {
-        let run = Run::resume(&args.out, &data, tok_json.clone(), enc)?;
-        eprintln!("resuming {} at step {}", args.out.display(), run.state.step);
-        run
-    } else {
-        let mut cfg = load_net_config(&args.policy)?;
-        // The declared context must hold the search's default max_tokens (see Recipe).
-        cfg.max_position_embeddings = cfg.max_position_embeddings.max(CONTEXT);
-        let net = Net::load(cfg, &args.policy.join("model.safetensors"))?;
-        Run::new(&args.out, net, schedule, data, tok_json.clone(), enc)?
-    };
-    run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
-    eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
-    Ok(ExitCode::SUCCESS)
+    (train, valid)
+}
+
+/// Resumes the run in `out`, or starts one from the checkpoint in `from`.
+fn start_run<'a>(
+    out: &Path,
+    from: &Path,
+    data: &str,
+    schedule: Schedule,
+    tok_json: String,
+    enc: Encoder<'a>,
+) -> anyhow::Result<Run<'a>> {
+    if has_checkpoint(out) {
+        let run = Run::resume(out, data, tok_json, enc)?;
+        eprintln!("resuming {} at step {}", out.display(), run.state.step);
+        return Ok(run);
+    }
+    let mut cfg = load_net_config(from)?;
+    // The declared context must hold the search's default max_tokens (see Recipe).
+    cfg.max_position_embeddings = cfg.max_position_embeddings.max(CONTEXT);
+    let net = Net::load(cfg, &from.join("model.safetensors"))?;
+    Ok(Run::new(out, net, schedule, data.to_owned(), tok_json, enc)?)
 }
 
 fn read_examples(path: &Path) -> anyhow::Result<Vec<Example>> {

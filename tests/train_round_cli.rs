@@ -1,0 +1,66 @@
+//! `arbor train round`: an MCTS tree collected with the shipped model and ground-truth rewards
+//! becomes training paths (Q targets, ±1 outcomes, policy on right paths only), and a short
+//! training run on them writes a checkpoint the model backend loads with its value head.
+
+#![allow(clippy::unwrap_used)] // tests unwrap what they built themselves
+
+use std::process::Command;
+
+use arbor::train::data::Example;
+use arbor::train::synth::{self, Split};
+
+const SHIPPED_MODEL: &str = "assets/model/synth";
+
+#[test]
+fn a_collected_tree_trains_a_round_that_the_backend_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let problems = dir.path().join("problems.jsonl");
+    let text: String = (0..2)
+        .map(|i| {
+            format!("{}\n", serde_json::Value::Object(synth::problem(7, Split::Train, 500_000 + i).record()))
+        })
+        .collect();
+    std::fs::write(&problems, text).unwrap();
+    let trees = dir.path().join("trees.jsonl");
+    let collect = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(["collect", "--config", "mcts_round", "--model", SHIPPED_MODEL, "--set", "iterations=8"])
+        .args(["--data", problems.to_str().unwrap(), "--out", trees.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
+
+    let out = dir.path().join("round");
+    let train = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(["train", "round", "--trees", trees.to_str().unwrap(), "--model", SHIPPED_MODEL])
+        .args(["--out", out.to_str().unwrap(), "--steps", "2", "--batch-size", "4"])
+        .args(["--valid-every", "2", "--checkpoint-every", "2", "--max-correct", "2", "--max-incorrect", "2"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&train.stderr);
+    assert!(train.status.success(), "{stderr}");
+    assert!(stderr.contains("2 trees:"), "{stderr}");
+
+    // The paths: every step valued, the last exactly ±1, the policy trained on right ones only.
+    let cache = std::fs::read_to_string(out.join("round_examples.jsonl")).unwrap();
+    let examples: Vec<Example> = cache.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!examples.is_empty());
+    for ex in &examples {
+        assert!(ex.root_value.is_none());
+        let values: Vec<f32> = ex.steps.iter().map(|s| s.value.unwrap()).collect();
+        assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)), "{values:?}");
+        let last = *values.last().unwrap();
+        assert_eq!(last, if ex.policy { 1.0 } else { -1.0 });
+        // Code steps keep the model's text apart from the interpreter's.
+        for s in &ex.steps {
+            assert!(!s.generated.contains("<output>"), "{:?}", s.generated);
+            assert_eq!(s.observed.is_empty(), !s.generated.ends_with("</code>"), "{s:?}");
+        }
+    }
+    for q in examples.iter().map(|e| &e.question) {
+        let n = |right: bool| examples.iter().filter(|e| &e.question == q && e.policy == right).count();
+        assert!(n(true) <= 2 && n(false) <= 2);
+    }
+
+    let model = arbor::model::CandleModel::load(&out, arbor::model::ModelOptions::default()).unwrap();
+    assert!(model.has_value_head());
+}
