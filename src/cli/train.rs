@@ -162,6 +162,10 @@ struct RoundArgs {
     /// Wrong paths kept per question at most.
     #[arg(long, default_value_t = 4)]
     max_incorrect: usize,
+    /// Which trees' paths get value targets: `all`, or only `mixed` ones (right and wrong paths
+    /// both present); the right paths of the others still train the policy.
+    #[arg(long, value_enum, default_value_t = ValueTargets::All)]
+    value_targets: ValueTargets,
     /// More training examples (JSONL, as `train value` caches them in round0_examples.jsonl)
     /// to train on beside the trees' (repeatable).
     #[arg(long)]
@@ -357,15 +361,20 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
 fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let (tok_json, tok, bos, pad) = load_tokenizer(&args.model)?;
-    let limits = PathLimits { max_correct: args.max_correct, max_incorrect: args.max_incorrect };
+    let limits = PathLimits {
+        max_correct: args.max_correct,
+        max_incorrect: args.max_incorrect,
+        mixed_only: args.value_targets == ValueTargets::Mixed,
+    };
     let list =
         |paths: &[PathBuf]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(",");
     let data = format!(
-        "round seed={} trees={} paths={}+{} examples={} model={}",
+        "round seed={} trees={} paths={}+{}{} examples={} model={}",
         args.seed,
         list(&args.trees),
         limits.max_correct,
         limits.max_incorrect,
+        if limits.mixed_only { " value_targets=mixed" } else { "" },
         list(&args.examples),
         args.model.display()
     );

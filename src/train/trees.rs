@@ -20,16 +20,19 @@ use super::data::{Example, PathStep};
 use crate::grade;
 use crate::tree::{NodeId, Tree};
 
-/// How many paths of one question are kept.
+/// Which paths of one question are kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PathLimits {
     pub max_correct: usize,
     pub max_incorrect: usize,
+    /// Value targets only from trees with right and wrong paths; the right paths of the
+    /// others still train the policy (as `train value --value-targets mixed`).
+    pub mixed_only: bool,
 }
 
 impl Default for PathLimits {
     fn default() -> Self {
-        PathLimits { max_correct: 4, max_incorrect: 4 }
+        PathLimits { max_correct: 4, max_incorrect: 4, mixed_only: false }
     }
 }
 
@@ -73,16 +76,23 @@ pub fn examples(
         if correct { right.push((path, true)) } else { wrong.push((path, false)) }
     }
     let mut stats = TreeYield { correct: right.len(), incorrect: wrong.len(), kept: 0 };
+    let one_sided = right.is_empty() || wrong.is_empty();
     let mut rng = StdRng::seed_from_u64(seed);
     right.shuffle(&mut rng);
     wrong.shuffle(&mut rng);
     right.truncate(limits.max_correct);
     wrong.truncate(limits.max_incorrect);
-    let out: Vec<Example> = right
+    if limits.mixed_only && one_sided {
+        wrong.clear();
+    }
+    let mut out: Vec<Example> = right
         .into_iter()
         .chain(wrong)
         .map(|(path, correct)| example(tree, question, &path, correct))
         .collect();
+    if limits.mixed_only && one_sided {
+        out.iter_mut().flat_map(|ex| &mut ex.steps).for_each(|step| step.value = None);
+    }
     stats.kept = out.len();
     (out, stats)
 }
@@ -141,27 +151,30 @@ mod tests {
     }
 
     /// A reference-format tree: root ─ a ─ {right answer, wrong answer, the same wrong answer
-    /// again}, and root ─ b ─ depth-limit failure.
-    fn tree() -> Tree {
+    /// again}, and (`with_failure`) root ─ b ─ depth-limit failure.
+    fn tree(with_failure: bool) -> Tree {
         let node = |text: &str, answer: &str, q: f64, n: u32| {
             serde_json::json!({"text": text, "extra_info": "", "action": "", "action_input": "",
                 "final_answer": answer, "value": q, "q_value": q, "prior": 0.2, "visit_count": n})
         };
-        let line = serde_json::json!({"question": "q", "answer": "7", "react": {
+        let mut react = serde_json::json!({
             "0": node("", "", 0.2, 5),
             "0.0": node("step a", "", 0.5, 3),
             "0.0.0": node("Final Answer: 7", "7", 1.0, 1),
             "0.0.1": node("Final Answer: 8", "8", -1.0, 1),
             "0.0.2": node("Final Answer: 8", "8", -1.0, 1),
-            "0.1": node("step b", "", -0.6, 2),
-            "0.1.0": node("step c", "Fail to sove the problem within limited steps.", -1.0, 1),
-        }});
+        });
+        if with_failure {
+            react["0.1"] = node("step b", "", -0.6, 2);
+            react["0.1.0"] = node("step c", "Fail to sove the problem within limited steps.", -1.0, 1);
+        }
+        let line = serde_json::json!({"question": "q", "answer": "7", "react": react});
         crate::store::TreeRecord::decode(line.to_string().as_bytes()).unwrap().record.tree
     }
 
     #[test]
     fn paths_carry_q_targets_end_in_the_outcome_and_train_the_policy_only_when_right() {
-        let tree = tree();
+        let tree = tree(true);
         let (examples, stats) = super::examples(&tree, "q", &["7".to_owned()], PathLimits::default(), 1);
         assert_eq!(stats, TreeYield { correct: 1, incorrect: 2, kept: 3 });
         let right: Vec<_> = examples.iter().filter(|e| e.policy).collect();
@@ -173,9 +186,19 @@ mod tests {
         assert!(!failure.policy);
         assert_eq!(failure.steps.iter().map(|s| s.value).collect::<Vec<_>>(), [Some(-0.6), Some(-1.0)]);
         // Limits draw among distinct paths, deterministically by seed.
-        let limits = PathLimits { max_correct: 0, max_incorrect: 1 };
+        let limits = PathLimits { max_correct: 0, max_incorrect: 1, mixed_only: false };
         let (one, stats) = super::examples(&tree, "q", &["7".to_owned()], limits, 1);
         assert_eq!((one.len(), stats.kept), (1, 1));
         assert_eq!(one, super::examples(&tree, "q", &["7".to_owned()], limits, 1).0);
+        // Mixed only: a tree with right and wrong paths keeps its targets; one whose paths all
+        // agree keeps only its right paths, for the policy, without targets.
+        let mixed = PathLimits { mixed_only: true, ..PathLimits::default() };
+        assert_eq!(super::examples(&tree, "q", &["7".to_owned()], mixed, 1).0, examples);
+        let (wrong_only, _) = super::examples(&tree, "q", &["9".to_owned()], mixed, 1);
+        assert!(wrong_only.is_empty());
+        let accepted = ["7".to_owned(), "8".to_owned()];
+        let (right_only, stats) = super::examples(&self::tree(false), "q", &accepted, mixed, 1);
+        assert_eq!((stats.correct, stats.kept), (2, 2));
+        assert!(right_only.iter().all(|e| e.policy && e.steps.iter().all(|s| s.value.is_none())));
     }
 }
