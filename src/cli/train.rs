@@ -392,12 +392,15 @@ fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
         examples.extend(more);
     }
     if examples.is_empty() {
-        bail!("no training paths: the trees have no terminal leaves (were they grown by `arbor collect`?)");
+        bail!(
+            "no training paths: a tree gives paths when it has a ground truth and terminal leaves \
+             (grow the trees with `arbor collect`)"
+        );
     }
     let (train, valid) = split_by_problem(examples);
     let enc = Encoder { tokenizer: &tok, bos, pad };
     let schedule = value_schedule(&args.schedule)?;
-    let mut run = start_run(&args.out, &args.model, &data, schedule, tok_json.clone(), enc)?;
+    let mut run = start_run(&args.out, &args.model, &data, schedule, tok_json, enc)?;
     run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
     eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
     Ok(ExitCode::SUCCESS)
