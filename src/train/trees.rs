@@ -73,31 +73,26 @@ pub fn examples(
         let correct = node.info().correct.unwrap_or_else(|| {
             node.is_valid_final_answer() && grade::is_equiv_any(accepted, &node.step().final_answer)
         });
-        if correct { right.push((path, true)) } else { wrong.push((path, false)) }
+        if correct { right.push(path) } else { wrong.push(path) }
     }
     let mut stats = TreeYield { correct: right.len(), incorrect: wrong.len(), kept: 0 };
-    let one_sided = right.is_empty() || wrong.is_empty();
+    // A tree whose paths all agree teaches only how hard the problem is: under `mixed_only`
+    // its wrong paths go and its right ones train the policy alone.
+    let policy_only = limits.mixed_only && (right.is_empty() || wrong.is_empty());
     let mut rng = StdRng::seed_from_u64(seed);
     right.shuffle(&mut rng);
     wrong.shuffle(&mut rng);
     right.truncate(limits.max_correct);
-    wrong.truncate(limits.max_incorrect);
-    if limits.mixed_only && one_sided {
-        wrong.clear();
-    }
-    let mut out: Vec<Example> = right
-        .into_iter()
-        .chain(wrong)
-        .map(|(path, correct)| example(tree, question, &path, correct))
-        .collect();
-    if limits.mixed_only && one_sided {
-        out.iter_mut().flat_map(|ex| &mut ex.steps).for_each(|step| step.value = None);
-    }
+    wrong.truncate(if policy_only { 0 } else { limits.max_incorrect });
+    let right = right.iter().map(|path| example(tree, question, path, true, !policy_only));
+    let wrong = wrong.iter().map(|path| example(tree, question, path, false, true));
+    let out: Vec<Example> = right.chain(wrong).collect();
     stats.kept = out.len();
     (out, stats)
 }
 
-fn example(tree: &Tree, question: &str, path: &[NodeId], correct: bool) -> Example {
+/// The example of one path; `valued` puts value targets on its steps.
+fn example(tree: &Tree, question: &str, path: &[NodeId], correct: bool, valued: bool) -> Example {
     let outcome = if correct { 1.0 } else { -1.0 };
     let steps = path
         .iter()
@@ -106,7 +101,11 @@ fn example(tree: &Tree, question: &str, path: &[NodeId], correct: bool) -> Examp
             let node = tree.node(id);
             let (generated, observed) = split_step(&node.step().text);
             let value = if i + 1 == path.len() { outcome } else { node.stats().q_value as f32 };
-            PathStep { generated: generated.to_owned(), observed: observed.to_owned(), value: Some(value) }
+            PathStep {
+                generated: generated.to_owned(),
+                observed: observed.to_owned(),
+                value: valued.then_some(value),
+            }
         })
         .collect();
     Example { question: question.to_owned(), steps, root_value: None, policy: correct }
