@@ -201,6 +201,51 @@ fn round_zero_targets_are_mean_rollout_outcomes() {
 }
 
 #[test]
+fn sibling_round_zero_keeps_every_rollout_from_every_gold_state_valued_among_its_siblings() {
+    use arbor::train::round0::{Estimate, Round0Config, examples};
+    let pool = Pool::new(PoolConfig { workers: 1, ..PoolConfig::default() }).unwrap();
+    let problems = synth::problems(3, Split::Train, 3);
+    // Each state's two rollouts answer at once: the first right, the second wrong.
+    let mut policy = Alternating {
+        answers: problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect(),
+        calls: 0,
+    };
+    let cfg = Round0Config { k: 2, estimate: Estimate::Siblings, ..Round0Config::default() };
+    let (out, stats) = examples(&mut policy, &pool, &problems, &cfg, &mut |_| {}).unwrap();
+    let states: usize = problems.iter().map(|p| p.level + 1).sum();
+    assert_eq!(stats.rollouts, 2 * states, "k rollouts from the root and every gold prefix");
+    assert_eq!((stats.root_rollouts, stats.root_correct), (6, 3));
+    assert_eq!(out.len(), problems.len() + 2 * states);
+    let mut rest = out.as_slice();
+    for p in &problems {
+        let (chunk, tail) = rest.split_at(1 + 2 * (p.level + 1));
+        rest = tail;
+        let gold = &chunk[0];
+        assert!(gold.policy);
+        assert_eq!(gold.root_value, Some(0.0));
+        let values: Vec<f32> = gold.steps.iter().map(|s| s.value.unwrap()).collect();
+        assert!(
+            values[..p.level].iter().all(|&v| v == 0.0),
+            "one of two rollouts after each gold step is right"
+        );
+        assert_eq!(values[p.level], 1.0);
+        for (depth, pair) in chunk[1..].chunks(2).enumerate() {
+            for (rollout, right) in pair.iter().zip([true, false]) {
+                assert_eq!(rollout.question, p.question);
+                assert_eq!(rollout.steps.len(), depth + 1, "the gold prefix, then the sampled answer");
+                for (step, gold_step) in rollout.steps[..depth].iter().zip(&gold.steps) {
+                    assert_eq!(step.generated, gold_step.generated);
+                    assert_eq!(step.value, None, "the gold prefix is valued once, in the gold example");
+                }
+                assert_eq!(rollout.steps[depth].value, Some(if right { 1.0 } else { -1.0 }));
+                assert_eq!(rollout.policy, right);
+                assert_eq!(rollout.root_value, (depth == 0).then_some(0.0));
+            }
+        }
+    }
+}
+
+#[test]
 fn final_step_siblings_are_graded_new_answers_after_the_same_steps() {
     use arbor::train::data::{Example, PathStep};
     use arbor::train::round0::{Round0Config, final_siblings};

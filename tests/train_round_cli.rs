@@ -63,4 +63,36 @@ fn a_collected_tree_trains_a_round_that_the_backend_loads() {
 
     let model = arbor::model::CandleModel::load(&out, arbor::model::ModelOptions::default()).unwrap();
     assert!(model.has_value_head());
+
+    // `--value-only`: a separate value model. Nothing trains the policy: the output projection
+    // is left exactly as it was, while the value head moves.
+    let value_out = dir.path().join("value_only");
+    let train = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(["train", "round", "--trees", trees.to_str().unwrap(), "--model", SHIPPED_MODEL])
+        .args(["--out", value_out.to_str().unwrap(), "--steps", "2", "--batch-size", "4", "--value-only"])
+        .args(["--valid-every", "2", "--checkpoint-every", "2"])
+        .output()
+        .unwrap();
+    assert!(train.status.success(), "{}", String::from_utf8_lossy(&train.stderr));
+    let log = std::fs::read_to_string(value_out.join("train_log.jsonl")).unwrap();
+    let steps: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["step"].is_u64() && v["value_loss"].is_f64())
+        .collect();
+    assert!(!steps.is_empty(), "{log}");
+    for s in &steps {
+        assert_eq!(s["policy_loss"].as_f64(), Some(0.0), "{s}");
+        assert!(s["value_loss"].as_f64().unwrap() > 0.0, "{s}");
+    }
+    let load = |dir: &std::path::Path| {
+        candle_core::safetensors::load(dir.join("model.safetensors"), &candle_core::Device::Cpu).unwrap()
+    };
+    let (before, after) = (load(std::path::Path::new(SHIPPED_MODEL)), load(&value_out));
+    let same = |name: &str| {
+        let diff = (&before[name] - &after[name]).unwrap().abs().unwrap();
+        diff.flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap() == 0.0
+    };
+    assert!(same("lm_head.weight"), "the policy's output projection changed");
+    assert!(!same("v_head.summary.weight"), "the value head did not train");
 }

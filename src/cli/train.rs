@@ -122,7 +122,8 @@ struct ValueArgs {
     temperature: f32,
     /// How a state's value target is estimated: `prefix` rolls out `k` times from every state;
     /// `shared` rolls out `k` times from the root and gives each state the mean outcome of the
-    /// rollouts through it.
+    /// rollouts through it; `siblings` rolls out `k` times from the root and every gold state
+    /// and keeps every rollout, valued among those from its own state.
     #[arg(long, value_enum, default_value_t = Estimate::Prefix)]
     estimate: Estimate,
     /// Which problems' states get value targets: `all`, or only `mixed` ones (some rollouts
@@ -134,6 +135,10 @@ struct ValueArgs {
     /// value head right and wrong answers after the same steps.
     #[arg(long, default_value_t = 0)]
     final_samples: usize,
+    /// Train the value loss only (no policy loss): a separate value model for `arbor eval
+    /// --value-model`, whose trunk serves the value head alone while the policy stays untouched.
+    #[arg(long)]
+    value_only: bool,
     /// The Python interpreter (default: $ARBOR_PYTHON, then python3).
     #[arg(long)]
     python: Option<PathBuf>,
@@ -170,6 +175,10 @@ struct RoundArgs {
     /// to train on beside the trees' (repeatable).
     #[arg(long)]
     examples: Vec<PathBuf>,
+    /// Train the value loss only (no policy loss): a separate value model for `arbor eval
+    /// --value-model`, whose trunk serves the value head alone while the policy stays untouched.
+    #[arg(long)]
+    value_only: bool,
     #[command(flatten)]
     schedule: ScheduleArgs,
 }
@@ -269,6 +278,9 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     if args.final_samples > 0 {
         sampling.push_str(&format!(" final_samples={}", args.final_samples));
     }
+    if args.value_only {
+        sampling.push_str(" value_only");
+    }
     let data = format!(
         "round0 seed={} problems={} k={}{sampling} policy={}",
         args.seed,
@@ -350,6 +362,9 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     // Siblings sit with their problem's examples, so the validation split below keeps each
     // problem on one side.
     examples.extend(siblings);
+    if args.value_only {
+        drop_policy_targets(&mut examples);
+    }
     let (train, valid) = split_by_problem(examples);
     let enc = Encoder { tokenizer: &tok, bos, pad };
     let mut run = start_run(&args.out, &args.policy, &data, schedule, tok_json.clone(), enc)?;
@@ -369,12 +384,13 @@ fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
     let list =
         |paths: &[PathBuf]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(",");
     let data = format!(
-        "round seed={} trees={} paths={}+{}{} examples={} model={}",
+        "round seed={} trees={} paths={}+{}{}{} examples={} model={}",
         args.seed,
         list(&args.trees),
         limits.max_correct,
         limits.max_incorrect,
         if limits.mixed_only { " value_targets=mixed" } else { "" },
+        if args.value_only { " value_only" } else { "" },
         list(&args.examples),
         args.model.display()
     );
@@ -391,6 +407,9 @@ fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}: {} examples", path.display(), more.len());
         examples.extend(more);
     }
+    if args.value_only {
+        drop_policy_targets(&mut examples);
+    }
     if examples.is_empty() {
         bail!(
             "no training paths: a tree gives paths when it has a ground truth and terminal leaves \
@@ -404,6 +423,13 @@ fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
     run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
     eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--value-only`: no example trains the policy, so the trunk serves the value head alone.
+fn drop_policy_targets(examples: &mut [Example]) {
+    for ex in examples {
+        ex.policy = false;
+    }
 }
 
 /// The paths of every tree in `files`; unreadable lines are reported by file and line and

@@ -353,9 +353,15 @@ pub fn losses_over(
     labelled: usize,
     valued: usize,
 ) -> candle_core::Result<Losses> {
-    let logp = candle_nn::ops::log_softmax(&out.logits, D::Minus1)?;
-    let picked = logp.gather(&batch.labels.unsqueeze(1)?, 1)?.squeeze(1)?;
-    let policy = ((picked * &batch.label_mask)?.sum_all()? * (-1.0 / labelled.max(1) as f64))?;
+    // Without labels the policy loss is left out of the graph, so the output projection gets
+    // no gradient at all (and no weight decay) rather than a zero one.
+    let policy = if batch.labelled == 0 {
+        Tensor::zeros((), out.values.dtype(), out.values.device())?
+    } else {
+        let logp = candle_nn::ops::log_softmax(&out.logits, D::Minus1)?;
+        let picked = logp.gather(&batch.labels.unsqueeze(1)?, 1)?.squeeze(1)?;
+        ((picked * &batch.label_mask)?.sum_all()? * (-1.0 / labelled.max(1) as f64))?
+    };
     let diff = (&out.values - &batch.value_targets)?;
     let value = ((diff.sqr()? * &batch.value_mask)?.sum_all()? / (valued as f64 + 1e-3))?;
     Ok(Losses { policy, value })

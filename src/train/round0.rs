@@ -12,6 +12,10 @@
 //!   About ten times fewer rollouts per problem than `Prefix`, so the same time covers many
 //!   more problems, and each problem's right and wrong paths sit side by side — what the
 //!   value head needs to rank answers *within* a problem.
+//! - `Siblings`: `k` rollouts from the root and from every prefix of the gold solution; every
+//!   rollout is an example, its steps valued as `Shared` values them among the rollouts from the
+//!   same state. Each gold state then shows the head `k` sampled next steps side by side with
+//!   their outcomes: the choice a step-level beam search makes at every depth.
 //!
 //! A terminal state's target is its own outcome. The examples are the gold paths and the root
 //! rollouts with those targets on every step end; the policy is trained on the correct ones only.
@@ -36,6 +40,8 @@ pub enum Estimate {
     Prefix,
     /// `k` rollouts from the root; states take the mean outcome of the rollouts through them.
     Shared,
+    /// `k` rollouts from every gold state, each kept as an example valued as `Shared` does.
+    Siblings,
 }
 
 /// Which round-0 problems the value head is trained on.
@@ -264,6 +270,7 @@ pub fn examples(
     match cfg.estimate {
         Estimate::Prefix => prefix_examples(policy, pool, problems, cfg, progress),
         Estimate::Shared => shared_examples(policy, pool, problems, cfg, progress),
+        Estimate::Siblings => sibling_examples(policy, pool, problems, cfg, progress),
     }
 }
 
@@ -336,17 +343,14 @@ fn shared_examples(
     Ok((out, stats))
 }
 
-fn prefix_examples(
-    policy: &mut dyn Policy,
-    pool: &Pool,
-    problems: &[SynthProblem],
-    cfg: &Round0Config,
-    progress: &mut dyn FnMut(&str),
-) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
-    // Stage A: the root and every non-terminal gold prefix.
+/// The root and every non-terminal prefix of each problem's gold solution, with the index of
+/// each problem's first start and its count.
+fn gold_starts(problems: &[SynthProblem]) -> (Vec<Start<'_>>, Vec<(usize, usize)>) {
     let mut starts = Vec::new();
+    let mut spans = Vec::new();
     for p in problems {
         let gold = gold_steps(p);
+        spans.push((starts.len(), gold.len()));
         for depth in 0..gold.len() {
             starts.push(Start {
                 problem: p,
@@ -355,6 +359,70 @@ fn prefix_examples(
             });
         }
     }
+    (starts, spans)
+}
+
+fn sibling_examples(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    problems: &[SynthProblem],
+    cfg: &Round0Config,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
+    let (starts, spans) = gold_starts(problems);
+    progress(&format!("round 0 siblings: {} gold states x {} rollouts", starts.len(), cfg.k));
+    let played = play(policy, pool, &starts, cfg, 0x51)?;
+    let mut stats =
+        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    let mut out = Vec::new();
+    for (p, &(first, n)) in problems.iter().zip(&spans) {
+        let root_value = mean(&played[first]);
+        let mut gold = gold_example(p);
+        for (depth, step) in gold.steps.iter_mut().enumerate() {
+            // The state after gold step `depth` is start `first + depth + 1`.
+            step.value = Some(if depth + 1 == n { 1.0 } else { mean(&played[first + depth + 1]) });
+        }
+        out.push(Example { root_value: Some(root_value), ..gold });
+        for depth in 0..n {
+            let rollouts = &played[first + depth];
+            let through = tally(rollouts);
+            for r in rollouts {
+                let outcome = r.outcome.unwrap_or(-1.0);
+                if depth == 0 {
+                    stats.root_rollouts += 1;
+                    stats.root_correct += usize::from(outcome > 0.0);
+                }
+                if r.steps.len() == depth {
+                    continue; // nothing parsable was written
+                }
+                let mut steps = r.steps.clone();
+                label(&mut steps, &through);
+                // The gold prefix is valued once, in the gold example.
+                for step in &mut steps[..depth] {
+                    step.value = None;
+                }
+                out.push(Example {
+                    question: p.question.clone(),
+                    steps,
+                    root_value: (depth == 0).then_some(root_value),
+                    policy: outcome > 0.0,
+                });
+            }
+        }
+    }
+    stats.examples = out.len();
+    Ok((out, stats))
+}
+
+fn prefix_examples(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    problems: &[SynthProblem],
+    cfg: &Round0Config,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
+    // Stage A: the root and every non-terminal gold prefix.
+    let (starts, _) = gold_starts(problems);
     progress(&format!("round 0 stage A: {} states x {} rollouts", starts.len(), cfg.k));
     let a = play(policy, pool, &starts, cfg, 0xA)?;
     let mut stats =
