@@ -362,6 +362,18 @@ fn gold_starts(problems: &[SynthProblem]) -> (Vec<Start<'_>>, Vec<(usize, usize)
     (starts, spans)
 }
 
+/// A problem's gold path valued by the rollouts from its gold states (`from[d]` started
+/// before gold step `d`): each step's target is the mean outcome from the state after it, the
+/// final step's +1, the prompt's the mean from the root.
+fn valued_gold(p: &SynthProblem, from: &[Vec<Play>]) -> Example {
+    let mut gold = gold_example(p);
+    let n = gold.steps.len();
+    for (depth, step) in gold.steps.iter_mut().enumerate() {
+        step.value = Some(if depth + 1 == n { 1.0 } else { mean(&from[depth + 1]) });
+    }
+    Example { root_value: Some(mean(&from[0])), ..gold }
+}
+
 fn sibling_examples(
     policy: &mut dyn Policy,
     pool: &Pool,
@@ -377,12 +389,7 @@ fn sibling_examples(
     let mut out = Vec::new();
     for (p, &(first, n)) in problems.iter().zip(&spans) {
         let root_value = mean(&played[first]);
-        let mut gold = gold_example(p);
-        for (depth, step) in gold.steps.iter_mut().enumerate() {
-            // The state after gold step `depth` is start `first + depth + 1`.
-            step.value = Some(if depth + 1 == n { 1.0 } else { mean(&played[first + depth + 1]) });
-        }
-        out.push(Example { root_value: Some(root_value), ..gold });
+        out.push(valued_gold(p, &played[first..first + n]));
         for depth in 0..n {
             let rollouts = &played[first + depth];
             let through = tally(rollouts);
@@ -453,16 +460,10 @@ fn prefix_examples(
     let mut out = Vec::new();
     let mut si = 0;
     for p in problems {
-        let gold = gold_steps(p);
         let root = si;
+        let n = p.steps.len();
         let root_value = mean(&a[root]);
-        let mut steps: Vec<PathStep> = gold.into_iter().map(|g| g.0).collect();
-        let n = steps.len();
-        for (depth, step) in steps.iter_mut().enumerate() {
-            // The state after gold step `depth` is stage-A start `root + depth + 1`.
-            step.value = Some(if depth + 1 == n { 1.0 } else { mean(&a[root + depth + 1]) });
-        }
-        out.push(Example { question: p.question.clone(), steps, root_value: Some(root_value), policy: true });
+        out.push(valued_gold(p, &a[root..root + n]));
         for (ri, r) in a[root].iter().enumerate() {
             let outcome = r.outcome.unwrap_or(-1.0);
             stats.root_rollouts += 1;
