@@ -30,12 +30,16 @@ fn a_collected_tree_trains_a_round_that_the_backend_loads() {
     assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
 
     let out = dir.path().join("round");
-    let train = Command::new(env!("CARGO_BIN_EXE_arbor"))
-        .args(["train", "round", "--trees", trees.to_str().unwrap(), "--model", SHIPPED_MODEL])
-        .args(["--out", out.to_str().unwrap(), "--steps", "2", "--batch-size", "4"])
-        .args(["--valid-every", "2", "--checkpoint-every", "2", "--max-correct", "2", "--max-incorrect", "2"])
-        .output()
-        .unwrap();
+    let round = |max_correct: &str| {
+        Command::new(env!("CARGO_BIN_EXE_arbor"))
+            .args(["train", "round", "--trees", trees.to_str().unwrap(), "--model", SHIPPED_MODEL])
+            .args(["--out", out.to_str().unwrap(), "--steps", "2", "--batch-size", "4"])
+            .args(["--valid-every", "2", "--checkpoint-every", "2", "--max-incorrect", "2"])
+            .args(["--max-correct", max_correct])
+            .output()
+            .unwrap()
+    };
+    let train = round("2");
     let stderr = String::from_utf8_lossy(&train.stderr);
     assert!(train.status.success(), "{stderr}");
     assert!(stderr.contains("2 trees:"), "{stderr}");
@@ -63,6 +67,24 @@ fn a_collected_tree_trains_a_round_that_the_backend_loads() {
 
     let model = arbor::model::CandleModel::load(&out, arbor::model::ModelOptions::default()).unwrap();
     assert!(model.has_value_head());
+
+    // Interrupted before its first checkpoint, a run resumes on its cached paths, and a run
+    // asking for other paths in the same folder is refused rather than fed the old ones.
+    for f in ["config.json", "model.safetensors"] {
+        std::fs::remove_file(out.join(f)).unwrap();
+    }
+    std::fs::remove_dir_all(out.join("train_state")).unwrap();
+    let other = round("1");
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(!other.status.success());
+    assert!(
+        stderr.contains("round_examples.jsonl was built for") && stderr.contains("use a new --out"),
+        "{stderr}"
+    );
+    let again = round("2");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(!stderr.contains("trees:"), "the cached paths were not reused: {stderr}");
 
     // `--value-only`: a separate value model. Nothing trains the policy: the output projection
     // is left exactly as it was, while the value head moves.

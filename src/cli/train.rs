@@ -305,9 +305,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
         CandleModel::load(&args.policy, ModelOptions::default())
             .with_context(|| format!("loading {}", args.policy.display()))
     };
-    let examples: Vec<Example> = if examples_path.exists() {
-        read_examples(&examples_path)?
-    } else {
+    let examples: Vec<Example> = cached_examples(&examples_path, &data, || {
         let mut model = load_policy()?;
         let pool = Pool::new(PoolConfig {
             python: args.python.clone(),
@@ -324,16 +322,12 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
             stats.root_rollouts,
             stats.examples
         );
-        write_examples(&examples_path, &examples)?;
-        examples
-    };
+        Ok(examples)
+    })?;
     let siblings = if args.final_samples == 0 {
         Vec::new()
     } else {
-        let path = args.out.join("round0_final_siblings.jsonl");
-        if path.exists() {
-            read_examples(&path)?
-        } else {
+        cached_examples(&args.out.join("round0_final_siblings.jsonl"), &data, || {
             let answers = problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect();
             let t0 = std::time::Instant::now();
             let (siblings, stats) =
@@ -346,9 +340,8 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
                 stats.examples,
                 stats.correct
             );
-            write_examples(&path, &siblings)?;
-            siblings
-        }
+            Ok(siblings)
+        })?
     };
     let mut examples = match args.value_targets {
         ValueTargets::All => examples,
@@ -395,13 +388,7 @@ fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
         args.model.display()
     );
     let cache = args.out.join("round_examples.jsonl");
-    let mut examples = if cache.exists() {
-        read_examples(&cache)?
-    } else {
-        let examples = tree_examples(&args.trees, limits, args.seed)?;
-        write_examples(&cache, &examples)?;
-        examples
-    };
+    let mut examples = cached_examples(&cache, &data, || tree_examples(&args.trees, limits, args.seed))?;
     for path in &args.examples {
         let more = read_examples(path)?;
         eprintln!("{}: {} examples", path.display(), more.len());
@@ -546,6 +533,36 @@ fn start_run<'a>(
     Ok(Run::new(out, net, schedule, data.to_owned(), tok_json, enc)?)
 }
 
+/// The examples cached at `path` for the run `data` describes, or else `build`'s, cached there.
+/// Each cache has a `.data` file beside it naming what it was built from, so a run interrupted
+/// before its first checkpoint cannot resume on another run's data. (Caches older than these
+/// files are reused as before.)
+fn cached_examples(
+    path: &Path,
+    data: &str,
+    build: impl FnOnce() -> anyhow::Result<Vec<Example>>,
+) -> anyhow::Result<Vec<Example>> {
+    let tag = path.with_extension("data");
+    if path.exists() {
+        if let Ok(built_for) = std::fs::read_to_string(&tag)
+            && built_for != data
+        {
+            bail!(
+                "{} was built for \"{built_for}\", this run asks for \"{data}\"; use a new --out",
+                path.display()
+            );
+        }
+        return read_examples(path);
+    }
+    let examples = build()?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&tag, data).with_context(|| format!("writing {}", tag.display()))?;
+    write_examples(path, &examples)?;
+    Ok(examples)
+}
+
 fn read_examples(path: &Path) -> anyhow::Result<Vec<Example>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
@@ -558,9 +575,6 @@ fn read_examples(path: &Path) -> anyhow::Result<Vec<Example>> {
 }
 
 fn write_examples(path: &Path, examples: &[Example]) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let mut text = String::new();
     for ex in examples {
         text.push_str(&serde_json::to_string(ex)?);
