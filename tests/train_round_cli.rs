@@ -29,16 +29,19 @@ fn a_collected_tree_trains_a_round_that_the_backend_loads() {
         .unwrap();
     assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
 
-    let out = dir.path().join("round");
-    let round = |max_correct: &str| {
+    // A two-step round from the shipped model into `out`, with more options.
+    let train_round = |out: &std::path::Path, more: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_arbor"))
             .args(["train", "round", "--trees", trees.to_str().unwrap(), "--model", SHIPPED_MODEL])
             .args(["--out", out.to_str().unwrap(), "--steps", "2", "--batch-size", "4"])
-            .args(["--valid-every", "2", "--checkpoint-every", "2", "--max-incorrect", "2"])
-            .args(["--max-correct", max_correct])
+            .args(["--valid-every", "2", "--checkpoint-every", "2"])
+            .args(more)
             .output()
             .unwrap()
     };
+    let out = dir.path().join("round");
+    let round =
+        |max_correct: &str| train_round(&out, &["--max-incorrect", "2", "--max-correct", max_correct]);
     let train = round("2");
     let stderr = String::from_utf8_lossy(&train.stderr);
     assert!(train.status.success(), "{stderr}");
@@ -89,12 +92,7 @@ fn a_collected_tree_trains_a_round_that_the_backend_loads() {
     // `--value-only`: a separate value model. Nothing trains the policy: the output projection
     // is left exactly as it was, while the value head moves.
     let value_out = dir.path().join("value_only");
-    let train = Command::new(env!("CARGO_BIN_EXE_arbor"))
-        .args(["train", "round", "--trees", trees.to_str().unwrap(), "--model", SHIPPED_MODEL])
-        .args(["--out", value_out.to_str().unwrap(), "--steps", "2", "--batch-size", "4", "--value-only"])
-        .args(["--valid-every", "2", "--checkpoint-every", "2"])
-        .output()
-        .unwrap();
+    let train = train_round(&value_out, &["--value-only"]);
     assert!(train.status.success(), "{}", String::from_utf8_lossy(&train.stderr));
     let log = std::fs::read_to_string(value_out.join("train_log.jsonl")).unwrap();
     let steps: Vec<serde_json::Value> = log

@@ -135,10 +135,8 @@ struct ValueArgs {
     /// value head right and wrong answers after the same steps.
     #[arg(long, default_value_t = 0)]
     final_samples: usize,
-    /// Train the value loss only (no policy loss): a separate value model for `arbor eval
-    /// --value-model`, whose trunk serves the value head alone while the policy stays untouched.
-    #[arg(long)]
-    value_only: bool,
+    #[command(flatten)]
+    value_only: ValueOnly,
     /// The Python interpreter (default: $ARBOR_PYTHON, then python3).
     #[arg(long)]
     python: Option<PathBuf>,
@@ -175,10 +173,8 @@ struct RoundArgs {
     /// to train on beside the trees' (repeatable).
     #[arg(long)]
     examples: Vec<PathBuf>,
-    /// Train the value loss only (no policy loss): a separate value model for `arbor eval
-    /// --value-model`, whose trunk serves the value head alone while the policy stays untouched.
-    #[arg(long)]
-    value_only: bool,
+    #[command(flatten)]
+    value_only: ValueOnly,
     #[command(flatten)]
     schedule: ScheduleArgs,
 }
@@ -278,9 +274,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     if args.final_samples > 0 {
         sampling.push_str(&format!(" final_samples={}", args.final_samples));
     }
-    if args.value_only {
-        sampling.push_str(" value_only");
-    }
+    sampling.push_str(args.value_only.tag());
     let data = format!(
         "round0 seed={} problems={} k={}{sampling} policy={}",
         args.seed,
@@ -355,9 +349,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     // Siblings sit with their problem's examples, so the validation split below keeps each
     // problem on one side.
     examples.extend(siblings);
-    if args.value_only {
-        drop_policy_targets(&mut examples);
-    }
+    args.value_only.apply(&mut examples);
     let (train, valid) = split_by_problem(examples);
     let enc = Encoder { tokenizer: &tok, bos, pad };
     let mut run = start_run(&args.out, &args.policy, &data, schedule, tok_json.clone(), enc)?;
@@ -383,7 +375,7 @@ fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
         limits.max_correct,
         limits.max_incorrect,
         if limits.mixed_only { " value_targets=mixed" } else { "" },
-        if args.value_only { " value_only" } else { "" },
+        args.value_only.tag(),
         list(&args.examples),
         args.model.display()
     );
@@ -394,9 +386,7 @@ fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}: {} examples", path.display(), more.len());
         examples.extend(more);
     }
-    if args.value_only {
-        drop_policy_targets(&mut examples);
-    }
+    args.value_only.apply(&mut examples);
     if examples.is_empty() {
         bail!(
             "no training paths: a tree gives paths when it has a ground truth and terminal leaves \
@@ -412,10 +402,28 @@ fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--value-only`: no example trains the policy, so the trunk serves the value head alone.
-fn drop_policy_targets(examples: &mut [Example]) {
-    for ex in examples {
-        ex.policy = false;
+#[derive(Debug, clap::Args)]
+struct ValueOnly {
+    /// Train the value loss only (no policy loss): a separate value model for `arbor eval
+    /// --value-model`, whose trunk serves the value head alone while the policy stays untouched.
+    #[arg(long = "value-only")]
+    on: bool,
+}
+
+impl ValueOnly {
+    /// What it adds to a run's data description.
+    fn tag(&self) -> &'static str {
+        if self.on { " value_only" } else { "" }
+    }
+
+    /// No example trains the policy; those left with no value target to train are dropped.
+    fn apply(&self, examples: &mut Vec<Example>) {
+        if self.on {
+            examples.retain_mut(|ex| {
+                ex.policy = false;
+                ex.root_value.is_some() || ex.steps.iter().any(|s| s.value.is_some())
+            });
+        }
     }
 }
 
