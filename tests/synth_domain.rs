@@ -300,3 +300,60 @@ fn final_step_siblings_are_graded_new_answers_after_the_same_steps() {
         assert!(sibling.steps[1].generated.contains(&format!("Final Answer: {}", p.answer)));
     }
 }
+
+#[test]
+fn corrupted_round_zero_values_each_slip_beside_the_gold_step_it_spoils() {
+    use arbor::train::round0::{Estimate, Round0Config, examples};
+    let pool = Pool::new(PoolConfig { workers: 1, ..PoolConfig::default() }).unwrap();
+    let problems = synth::problems(3, Split::Train, 4);
+    // Each state's two rollouts answer at once: the first right, the second wrong.
+    let mut policy = Alternating {
+        answers: problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect(),
+        calls: 0,
+    };
+    let cfg = Round0Config { k: 2, estimate: Estimate::Corrupted, corruptions: 2, ..Round0Config::default() };
+    let (out, stats) = examples(&mut policy, &pool, &problems, &cfg, &mut |_| {}).unwrap();
+    let states: usize = problems.iter().map(|p| p.level + 1).sum();
+    let code_steps: usize = problems.iter().map(|p| p.level).sum();
+    assert_eq!((stats.root_rollouts, stats.root_correct), (8, 4));
+    let copies: Vec<_> = out.iter().filter(|ex| !ex.policy && ex.root_value.is_none()).collect();
+    let (finals, codes): (Vec<&arbor::train::data::Example>, Vec<_>) =
+        copies.iter().partition(|ex| ex.steps.last().unwrap().generated.contains("Final Answer:"));
+    assert_eq!(finals.len(), 2 * problems.len(), "two wrong answers per problem");
+    assert_eq!(codes.len(), 2 * code_steps, "two slips per code step");
+    assert_eq!(stats.rollouts, 2 * states + 2 * codes.len(), "k rollouts per gold state and per slip");
+    for copy in &copies {
+        let p = problems.iter().find(|p| p.question == copy.question).unwrap();
+        let (last, prefix) = copy.steps.split_last().unwrap();
+        for (step, gold) in prefix.iter().zip(&p.steps) {
+            assert_eq!(
+                (step.generated.as_str(), step.observed.as_str()),
+                (gold.generated().as_str(), gold.observed().as_str())
+            );
+            assert_eq!(step.value, None, "the gold prefix is valued in the gold example");
+        }
+        let gold = &p.steps[prefix.len()];
+        assert_ne!(last.generated, gold.generated(), "a copy differs from the gold step");
+        match gold {
+            GoldStep::Final { .. } => {
+                assert_eq!(last.value, Some(-1.0), "a wrong final answer is graded");
+                let said = StepFormat::ReactSft.parse(&last.generated).unwrap().final_answer;
+                assert!(!arbor::grade::is_equiv(&p.answer, &said), "{said} vs {}", p.answer);
+            }
+            GoldStep::Code { .. } => {
+                // Valued by its own two rollouts, one right and one wrong.
+                assert_eq!(last.value, Some(0.0));
+                assert!(last.observed.starts_with("\n<output>\n"), "{:?}", last.observed);
+            }
+        }
+    }
+    // The interpreter really ran the slips: most print something other than the gold output.
+    let differing = codes
+        .iter()
+        .filter(|ex| {
+            let p = problems.iter().find(|p| p.question == ex.question).unwrap();
+            ex.steps.last().unwrap().observed != p.steps[ex.steps.len() - 1].observed()
+        })
+        .count();
+    assert!(differing * 2 > codes.len(), "{differing} of {} slips change the output", codes.len());
+}

@@ -29,16 +29,17 @@ fn a_collected_tree_trains_a_round_that_the_backend_loads() {
         .unwrap();
     assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
 
-    // A two-step round from the shipped model into `out`, with more options.
-    let train_round = |out: &std::path::Path, more: &[&str]| {
+    // A round of `steps` steps from the shipped model into `out`, with more options.
+    let train_round_for = |steps: &str, out: &std::path::Path, more: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_arbor"))
             .args(["train", "round", "--trees", trees.to_str().unwrap(), "--model", SHIPPED_MODEL])
-            .args(["--out", out.to_str().unwrap(), "--steps", "2", "--batch-size", "4"])
+            .args(["--out", out.to_str().unwrap(), "--steps", steps, "--batch-size", "4"])
             .args(["--valid-every", "2", "--checkpoint-every", "2"])
             .args(more)
             .output()
             .unwrap()
     };
+    let train_round = |out: &std::path::Path, more: &[&str]| train_round_for("2", out, more);
     let out = dir.path().join("round");
     let round =
         |max_correct: &str| train_round(&out, &["--max-incorrect", "2", "--max-correct", max_correct]);
@@ -88,6 +89,18 @@ fn a_collected_tree_trains_a_round_that_the_backend_loads() {
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{stderr}");
     assert!(!stderr.contains("trees:"), "the cached paths were not reused: {stderr}");
+
+    // `--steps` beyond a finished run's schedule extends it (a warm restart), as in `train policy`.
+    let step_of = || {
+        let state = std::fs::read_to_string(out.join("train_state/state.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&state).unwrap()["step"].as_u64()
+    };
+    assert_eq!(step_of(), Some(2));
+    let longer = train_round_for("3", &out, &["--max-incorrect", "2", "--max-correct", "2"]);
+    let stderr = String::from_utf8_lossy(&longer.stderr);
+    assert!(longer.status.success(), "{stderr}");
+    assert!(stderr.contains("extending the schedule from 2 to 3 steps"), "{stderr}");
+    assert_eq!(step_of(), Some(3));
 
     // `--value-only`: a separate value model. Nothing trains the policy: the output projection
     // is left exactly as it was, while the value head moves.

@@ -123,9 +123,14 @@ struct ValueArgs {
     /// How a state's value target is estimated: `prefix` rolls out `k` times from every state;
     /// `shared` rolls out `k` times from the root and gives each state the mean outcome of the
     /// rollouts through it; `siblings` rolls out `k` times from the root and every gold state
-    /// and keeps every rollout, valued among those from its own state.
+    /// and keeps every rollout, valued among those from its own state; `corrupted` also rolls
+    /// out from corrupted copies of every gold step (a number miscopied, an operator or an
+    /// earlier result swapped, a wrong final answer), the slips a search must rank lower.
     #[arg(long, value_enum, default_value_t = Estimate::Prefix)]
     estimate: Estimate,
+    /// Corrupted copies per gold step (`--estimate corrupted`).
+    #[arg(long, default_value_t = 3)]
+    corruptions: usize,
     /// Which problems' states get value targets: `all`, or only `mixed` ones (some rollouts
     /// right, some wrong), whose targets carry the within-problem contrast a search needs.
     #[arg(long, value_enum, default_value_t = ValueTargets::All)]
@@ -226,12 +231,7 @@ fn policy(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     let mut run = if has_checkpoint(&args.out) {
         let mut run = Run::resume(&args.out, &data, bpe.to_json(), enc)?;
         eprintln!("resuming {} at step {}", args.out.display(), run.state.step);
-        // --steps beyond the run's schedule extends it: the cosine is recomputed over the new
-        // total (a warm restart from where the old schedule had decayed to).
-        if let Some(steps) = args.schedule.steps.filter(|&s| s > run.state.schedule.steps) {
-            eprintln!("extending the schedule from {} to {steps} steps", run.state.schedule.steps);
-            run.state.schedule.steps = steps;
-        }
+        extend_schedule(&mut run, args.schedule.steps);
         run
     } else {
         let mut schedule = recipe.schedule.clone();
@@ -268,6 +268,9 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     if (args.estimate, args.temperature) != (Estimate::Prefix, 1.0) {
         sampling = format!(" estimate={:?} temperature={}", args.estimate, args.temperature);
     }
+    if args.estimate == Estimate::Corrupted {
+        sampling.push_str(&format!(" corruptions={}", args.corruptions));
+    }
     if args.value_targets == ValueTargets::Mixed {
         sampling.push_str(" value_targets=mixed");
     }
@@ -293,6 +296,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
         temperature: args.temperature,
         seed: args.seed,
         estimate: args.estimate,
+        corruptions: args.corruptions,
         ..Round0Config::default()
     };
     let load_policy = || {
@@ -352,7 +356,8 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     args.value_only.apply(&mut examples);
     let (train, valid) = split_by_problem(examples);
     let enc = Encoder { tokenizer: &tok, bos, pad };
-    let mut run = start_run(&args.out, &args.policy, &data, schedule, tok_json.clone(), enc)?;
+    let mut run =
+        start_run(&args.out, &args.policy, &data, schedule, args.schedule.steps, tok_json.clone(), enc)?;
     run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
     eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
     Ok(ExitCode::SUCCESS)
@@ -396,7 +401,7 @@ fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
     let (train, valid) = split_by_problem(examples);
     let enc = Encoder { tokenizer: &tok, bos, pad };
     let schedule = value_schedule(&args.schedule)?;
-    let mut run = start_run(&args.out, &args.model, &data, schedule, tok_json, enc)?;
+    let mut run = start_run(&args.out, &args.model, &data, schedule, args.schedule.steps, tok_json, enc)?;
     run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
     eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
     Ok(ExitCode::SUCCESS)
@@ -526,12 +531,14 @@ fn start_run<'a>(
     from: &Path,
     data: &str,
     schedule: Schedule,
+    steps_asked: Option<u64>,
     tok_json: String,
     enc: Encoder<'a>,
 ) -> anyhow::Result<Run<'a>> {
     if has_checkpoint(out) {
-        let run = Run::resume(out, data, tok_json, enc)?;
+        let mut run = Run::resume(out, data, tok_json, enc)?;
         eprintln!("resuming {} at step {}", out.display(), run.state.step);
+        extend_schedule(&mut run, steps_asked);
         return Ok(run);
     }
     let mut cfg = load_net_config(from)?;
@@ -539,6 +546,15 @@ fn start_run<'a>(
     cfg.max_position_embeddings = cfg.max_position_embeddings.max(CONTEXT);
     let net = Net::load(cfg, &from.join("model.safetensors"))?;
     Ok(Run::new(out, net, schedule, data.to_owned(), tok_json, enc)?)
+}
+
+/// `--steps` beyond a resumed run's schedule extends it: the cosine is recomputed over the new
+/// total (a warm restart from where the old schedule had decayed to).
+fn extend_schedule(run: &mut Run<'_>, steps_asked: Option<u64>) {
+    if let Some(steps) = steps_asked.filter(|&s| s > run.state.schedule.steps) {
+        eprintln!("extending the schedule from {} to {steps} steps", run.state.schedule.steps);
+        run.state.schedule.steps = steps;
+    }
 }
 
 /// The examples cached at `path` for the run `data` describes, or else `build`'s, cached there.

@@ -16,6 +16,11 @@
 //!   rollout is an example, its steps valued as `Shared` values them among the rollouts from the
 //!   same state. Each gold state then shows the head `k` sampled next steps side by side with
 //!   their outcomes: the choice a step-level beam search makes at every depth.
+//! - `Corrupted`: `k` rollouts from the root and every gold state, and from corrupted copies of
+//!   every gold code step ([`super::corrupt`]: a number miscopied, an operator or an earlier
+//!   result swapped), each copy valued by its own rollouts; corrupted final answers are graded.
+//!   The slips the policy makes put beside the step they spoil, which sampling alone seldom
+//!   shows because the policy makes the same slip every time.
 //!
 //! A terminal state's target is its own outcome. The examples are the gold paths and the root
 //! rollouts with those targets on every step end; the policy is trained on the correct ones only.
@@ -24,9 +29,10 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::corrupt;
 use super::data::{Example, PathStep, state_prompt};
 use super::recipe::gold_example;
-use super::synth::SynthProblem;
+use super::synth::{GoldStep, SynthProblem};
 use crate::grade;
 use crate::interp::{ExecRequest, InterpError, Pool};
 use crate::model::{GenRequest, Policy};
@@ -42,6 +48,8 @@ pub enum Estimate {
     Shared,
     /// `k` rollouts from every gold state, each kept as an example valued as `Shared` does.
     Siblings,
+    /// Gold states and corrupted copies of each gold step, each valued by `k` rollouts.
+    Corrupted,
 }
 
 /// Which round-0 problems the value head is trained on.
@@ -85,6 +93,9 @@ pub struct Round0Config {
     pub chunk: usize,
     pub seed: u64,
     pub estimate: Estimate,
+    /// Corrupted copies per gold step (`Corrupted` only).
+    #[serde(default)]
+    pub corruptions: usize,
 }
 
 impl Default for Round0Config {
@@ -97,6 +108,7 @@ impl Default for Round0Config {
             chunk: 64,
             seed: 0,
             estimate: Estimate::Prefix,
+            corruptions: 3,
         }
     }
 }
@@ -271,6 +283,7 @@ pub fn examples(
         Estimate::Prefix => prefix_examples(policy, pool, problems, cfg, progress),
         Estimate::Shared => shared_examples(policy, pool, problems, cfg, progress),
         Estimate::Siblings => sibling_examples(policy, pool, problems, cfg, progress),
+        Estimate::Corrupted => corrupted_examples(policy, pool, problems, cfg, progress),
     }
 }
 
@@ -416,6 +429,104 @@ fn sibling_examples(
                 });
             }
         }
+    }
+    stats.examples = out.len();
+    Ok((out, stats))
+}
+
+/// The root and every gold prefix valued by rollouts (as `Siblings` plays them), the root
+/// rollouts valued among themselves (as `Shared`), and corrupted copies of every gold step:
+/// a code copy is run and valued by `k` rollouts from the state after it, a final copy graded.
+/// Only the copy's own step carries a target; the gold prefix is valued in the gold example.
+fn corrupted_examples(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    problems: &[SynthProblem],
+    cfg: &Round0Config,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
+    let fmt = StepFormat::ReactSft;
+    let (starts, spans) = gold_starts(problems);
+    progress(&format!("round 0 corrupted: {} gold states x {} rollouts", starts.len(), cfg.k));
+    let played = play(policy, pool, &starts, cfg, 0xC)?;
+    let mut stats =
+        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    let mut out = Vec::new();
+    let mut copies: Vec<Start<'_>> = Vec::new();
+    let mut runs: Vec<ExecRequest> = Vec::new();
+    let mut rng = crate::model::Rng::new(cfg.seed ^ 0xC0);
+    for (p, &(first, n)) in problems.iter().zip(&spans) {
+        out.push(valued_gold(p, &played[first..first + n]));
+        let rollouts = &played[first];
+        let root_value = mean(rollouts);
+        let through = tally(rollouts);
+        for r in rollouts {
+            let outcome = r.outcome.unwrap_or(-1.0);
+            stats.root_rollouts += 1;
+            stats.root_correct += usize::from(outcome > 0.0);
+            if r.steps.is_empty() {
+                continue;
+            }
+            let mut steps = r.steps.clone();
+            label(&mut steps, &through);
+            out.push(Example {
+                question: p.question.clone(),
+                steps,
+                root_value: Some(root_value),
+                policy: outcome > 0.0,
+            });
+        }
+        for depth in 0..n {
+            let start = &starts[first + depth];
+            for copy in
+                corrupt::corrupt(&p.steps[depth], &p.steps[..depth], &p.question, cfg.corruptions, &mut rng)
+            {
+                let mut steps: Vec<PathStep> = start.steps.clone();
+                match &copy {
+                    GoldStep::Final { answer, .. } => {
+                        let value = if grade::is_equiv(&p.answer, answer) { 1.0 } else { -1.0 };
+                        steps.push(PathStep {
+                            generated: copy.generated(),
+                            observed: String::new(),
+                            value: Some(value),
+                        });
+                        out.push(Example {
+                            question: p.question.clone(),
+                            steps,
+                            root_value: None,
+                            policy: false,
+                        });
+                    }
+                    GoldStep::Code { code, .. } => {
+                        let block = format!("```python\n{code}\n```");
+                        runs.push(ExecRequest::new(start.codes.clone(), block.clone()));
+                        steps.push(PathStep {
+                            generated: copy.generated(),
+                            observed: String::new(),
+                            value: None,
+                        });
+                        let mut codes = start.codes.clone();
+                        codes.push(block);
+                        copies.push(Start { problem: p, steps, codes });
+                    }
+                }
+            }
+        }
+    }
+    for (copy, result) in copies.iter_mut().zip(pool.execute(&runs)?) {
+        if let Some(last) = copy.steps.last_mut() {
+            last.observed = format!("\n{}", fmt.wrap_observation(&result.observation));
+        }
+    }
+    progress(&format!("round 0 corrupted: {} corrupted states x {} rollouts", copies.len(), cfg.k));
+    let from_copies = play(policy, pool, &copies, cfg, 0xC1)?;
+    stats.rollouts += copies.len() * cfg.k;
+    for (copy, rollouts) in copies.into_iter().zip(&from_copies) {
+        let mut steps = copy.steps;
+        if let Some(last) = steps.last_mut() {
+            last.value = Some(mean(rollouts));
+        }
+        out.push(Example { question: copy.problem.question.clone(), steps, root_value: None, policy: false });
     }
     stats.examples = out.len();
     Ok((out, stats))
