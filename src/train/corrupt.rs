@@ -237,29 +237,17 @@ mod tests {
     #[test]
     fn a_miscopied_number_is_written_into_thought_and_code_alike() {
         let thought = "Ivan has 21 stickers. Emma has 7 fewer stickers than Ivan.";
+        let slip = |kind, seed| {
+            code_slip(kind, thought, "emma = 21 - 7\nprint(emma)", QUESTION, &[], &mut Rng::new(seed))
+                .expect("the step has numbers")
+        };
         for seed in 0..20 {
-            let (t, c) = code_slip(
-                Slip::Number,
-                thought,
-                "emma = 21 - 7\nprint(emma)",
-                QUESTION,
-                &[],
-                &mut Rng::new(seed),
-            )
-            .expect("the step has numbers");
+            let (t, c) = slip(Slip::Number, seed);
             let first = c.lines().next().unwrap_or_default();
             let nums: Vec<&str> = NUMBER.find_iter(first).map(|m| m.as_str()).collect();
             let (changed, to) = if nums[0] != "21" { ("21", nums[0]) } else { ("7", nums[1]) };
             assert_eq!(t, replace_word(thought, changed, to), "seed {seed}: {c}");
-            let (t, _) = code_slip(
-                Slip::CodeNumber,
-                thought,
-                "emma = 21 - 7\nprint(emma)",
-                QUESTION,
-                &[],
-                &mut Rng::new(seed),
-            )
-            .expect("the step has numbers");
+            let (t, _) = slip(Slip::CodeNumber, seed);
             assert_eq!(t, thought, "a code-only slip leaves the thought");
         }
     }

@@ -340,20 +340,33 @@ fn shared_examples(
             last.value = Some(1.0);
         }
         out.push(Example { root_value, ..gold });
-        for r in rollouts {
-            let outcome = r.outcome.unwrap_or(-1.0);
-            stats.root_rollouts += 1;
-            stats.root_correct += usize::from(outcome > 0.0);
-            if r.steps.is_empty() {
-                continue;
-            }
-            let mut steps = r.steps.clone();
-            label(&mut steps, &through);
-            out.push(Example { question: p.question.clone(), steps, root_value, policy: outcome > 0.0 });
-        }
+        push_root_rollouts(p, rollouts, &through, &mut stats, &mut out);
     }
     stats.examples = out.len();
     Ok((out, stats))
+}
+
+/// The rollouts from a problem's root as examples, each step valued by the rollouts through
+/// it, the policy trained on the right ones; counted in `stats`.
+fn push_root_rollouts(
+    p: &SynthProblem,
+    rollouts: &[Play],
+    through: &Through,
+    stats: &mut Round0Stats,
+    out: &mut Vec<Example>,
+) {
+    let root_value = Some(mean(rollouts));
+    for r in rollouts {
+        let outcome = r.outcome.unwrap_or(-1.0);
+        stats.root_rollouts += 1;
+        stats.root_correct += usize::from(outcome > 0.0);
+        if r.steps.is_empty() {
+            continue;
+        }
+        let mut steps = r.steps.clone();
+        label(&mut steps, through);
+        out.push(Example { question: p.question.clone(), steps, root_value, policy: outcome > 0.0 });
+    }
 }
 
 /// The root and every non-terminal prefix of each problem's gold solution, with the index of
@@ -458,24 +471,7 @@ fn corrupted_examples(
     for (p, &(first, n)) in problems.iter().zip(&spans) {
         out.push(valued_gold(p, &played[first..first + n]));
         let rollouts = &played[first];
-        let root_value = mean(rollouts);
-        let through = tally(rollouts);
-        for r in rollouts {
-            let outcome = r.outcome.unwrap_or(-1.0);
-            stats.root_rollouts += 1;
-            stats.root_correct += usize::from(outcome > 0.0);
-            if r.steps.is_empty() {
-                continue;
-            }
-            let mut steps = r.steps.clone();
-            label(&mut steps, &through);
-            out.push(Example {
-                question: p.question.clone(),
-                steps,
-                root_value: Some(root_value),
-                policy: outcome > 0.0,
-            });
-        }
+        push_root_rollouts(p, rollouts, &tally(rollouts), &mut stats, &mut out);
         for depth in 0..n {
             let start = &starts[first + depth];
             for copy in
