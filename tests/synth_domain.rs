@@ -357,3 +357,41 @@ fn corrupted_round_zero_values_each_slip_beside_the_gold_step_it_spoils() {
         .count();
     assert!(differing * 2 > codes.len(), "{differing} of {} slips change the output", codes.len());
 }
+
+#[test]
+fn process_round_zero_values_rollouts_and_slips_by_the_gold_solution() {
+    use arbor::train::round0::{Estimate, Round0Config, examples};
+    let pool = Pool::new(PoolConfig { workers: 1, ..PoolConfig::default() }).unwrap();
+    let problems = synth::problems(3, Split::Train, 4);
+    let mut policy = Alternating {
+        answers: problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect(),
+        calls: 0,
+    };
+    let cfg = Round0Config { k: 2, estimate: Estimate::Process, corruptions: 2, ..Round0Config::default() };
+    let (out, stats) = examples(&mut policy, &pool, &problems, &cfg, &mut |_| {}).unwrap();
+    assert_eq!(stats.rollouts, 2 * problems.len(), "rollouts from the root only; slips are not played");
+    assert_eq!((stats.root_rollouts, stats.root_correct), (8, 4));
+    let steps: usize = problems.iter().map(|p| p.level + 1).sum();
+    assert_eq!(out.len(), problems.len() * 3 + 2 * steps, "gold, two rollouts, two slips per gold step");
+    for ex in &out {
+        let p = problems.iter().find(|p| p.question == ex.question).unwrap();
+        let (last, prefix) = ex.steps.split_last().unwrap();
+        if ex.root_value.is_some() {
+            // The gold path and the root rollouts: every state valued.
+            let right = last.generated.contains(&format!("Final Answer: {}", p.answer));
+            assert!(ex.steps.iter().all(|s| s.value == Some(if right { 1.0 } else { -1.0 })), "{ex:?}");
+            continue;
+        }
+        assert!(prefix.iter().all(|s| s.value.is_none()));
+        let gold_outputs: Vec<String> =
+            p.steps.iter().map(GoldStep::observed).filter(|o| !o.is_empty()).collect();
+        let expected = if last.observed.is_empty() {
+            -1.0 // a wrong final answer after the gold steps
+        } else if gold_outputs.contains(&last.observed) {
+            1.0 // the slip printed one of the gold results after all
+        } else {
+            -1.0
+        };
+        assert_eq!(last.value, Some(expected), "{:?} after {} gold steps", last, prefix.len());
+    }
+}

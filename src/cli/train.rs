@@ -125,10 +125,12 @@ struct ValueArgs {
     /// rollouts through it; `siblings` rolls out `k` times from the root and every gold state
     /// and keeps every rollout, valued among those from its own state; `corrupted` also rolls
     /// out from corrupted copies of every gold step (a number miscopied, an operator or an
-    /// earlier result swapped, a wrong final answer), the slips a search must rank lower.
+    /// earlier result swapped, a wrong final answer), the slips a search must rank lower;
+    /// `process` rolls out from the root and values those rollouts and the corrupted copies by
+    /// the gold solution (+1 while every printed output is one of its intermediate results).
     #[arg(long, value_enum, default_value_t = Estimate::Prefix)]
     estimate: Estimate,
-    /// Corrupted copies per gold step (`--estimate corrupted`).
+    /// Corrupted copies per gold step (`--estimate corrupted` and `process`).
     #[arg(long, default_value_t = 3)]
     corruptions: usize,
     /// Which problems' states get value targets: `all`, or only `mixed` ones (some rollouts
@@ -268,7 +270,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     if (args.estimate, args.temperature) != (Estimate::Prefix, 1.0) {
         sampling = format!(" estimate={:?} temperature={}", args.estimate, args.temperature);
     }
-    if args.estimate == Estimate::Corrupted {
+    if matches!(args.estimate, Estimate::Corrupted | Estimate::Process) {
         sampling.push_str(&format!(" corruptions={}", args.corruptions));
     }
     if args.value_targets == ValueTargets::Mixed {

@@ -21,6 +21,11 @@
 //!   result swapped), each copy valued by its own rollouts; corrupted final answers are graded.
 //!   The slips the policy makes put beside the step they spoil, which sampling alone seldom
 //!   shows because the policy makes the same slip every time.
+//! - `Process`: `k` rollouts from the root and corrupted copies of every gold step, every state
+//!   valued by the gold solution instead of by outcomes: +1 while everything it printed is one
+//!   of the gold solution's intermediate results (and its answer, if any, is right), −1 after.
+//!   The synthetic domain knows every intermediate result, so it can give the exact process
+//!   label a process reward model is trained on; rollout outcomes give only a noisy mean.
 //!
 //! A terminal state's target is its own outcome. The examples are the gold paths and the root
 //! rollouts with those targets on every step end; the policy is trained on the correct ones only.
@@ -50,6 +55,8 @@ pub enum Estimate {
     Siblings,
     /// Gold states and corrupted copies of each gold step, each valued by `k` rollouts.
     Corrupted,
+    /// Root rollouts and corrupted copies valued by the gold solution's intermediate results.
+    Process,
 }
 
 /// Which round-0 problems the value head is trained on.
@@ -284,6 +291,7 @@ pub fn examples(
         Estimate::Shared => shared_examples(policy, pool, problems, cfg, progress),
         Estimate::Siblings => sibling_examples(policy, pool, problems, cfg, progress),
         Estimate::Corrupted => corrupted_examples(policy, pool, problems, cfg, progress),
+        Estimate::Process => process_examples(policy, pool, problems, cfg, progress),
     }
 }
 
@@ -449,8 +457,8 @@ fn sibling_examples(
 
 /// The root and every gold prefix valued by rollouts (as `Siblings` plays them), the root
 /// rollouts valued among themselves (as `Shared`), and corrupted copies of every gold step:
-/// a code copy is run and valued by `k` rollouts from the state after it, a final copy graded.
-/// Only the copy's own step carries a target; the gold prefix is valued in the gold example.
+/// a code copy is valued by `k` rollouts from the state after it, a final copy graded. Only
+/// the copy's own step carries a target; the gold prefix is valued in the gold example.
 fn corrupted_examples(
     policy: &mut dyn Policy,
     pool: &Pool,
@@ -458,74 +466,182 @@ fn corrupted_examples(
     cfg: &Round0Config,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
-    let fmt = StepFormat::ReactSft;
     let (starts, spans) = gold_starts(problems);
     progress(&format!("round 0 corrupted: {} gold states x {} rollouts", starts.len(), cfg.k));
     let played = play(policy, pool, &starts, cfg, 0xC)?;
     let mut stats =
         Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
     let mut out = Vec::new();
-    let mut copies: Vec<Start<'_>> = Vec::new();
-    let mut runs: Vec<ExecRequest> = Vec::new();
-    let mut rng = crate::model::Rng::new(cfg.seed ^ 0xC0);
     for (p, &(first, n)) in problems.iter().zip(&spans) {
         out.push(valued_gold(p, &played[first..first + n]));
         let rollouts = &played[first];
         push_root_rollouts(p, rollouts, &tally(rollouts), &mut stats, &mut out);
+    }
+    let (finals, codes): (Vec<_>, Vec<_>) =
+        corrupted_states(pool, problems, &starts, &spans, cfg)?.into_iter().partition(ends_final);
+    progress(&format!("round 0 corrupted: {} corrupted code steps x {} rollouts", codes.len(), cfg.k));
+    let from_codes = play(policy, pool, &codes, cfg, 0xC1)?;
+    stats.rollouts += codes.len() * cfg.k;
+    let graded = finals.into_iter().map(|f| {
+        let value = f.steps.last().map(|last| final_outcome(f.problem, last));
+        (f, value)
+    });
+    let played = codes.into_iter().zip(&from_codes).map(|(c, rollouts)| (c, Some(mean(rollouts))));
+    for (copy, value) in graded.chain(played) {
+        out.push(copy_example(copy, value));
+    }
+    stats.examples = out.len();
+    Ok((out, stats))
+}
+
+/// `k` rollouts from each root, and corrupted copies of every gold step (none when
+/// `corruptions` is 0), every state valued by the gold solution rather than by outcomes: +1
+/// while every output printed so far is one of the gold solution's intermediate results and
+/// the final answer, if any, is right, −1 from the first step that leaves that track on. A
+/// process label, as a process reward model is trained on; the root keeps the rollouts' mean.
+fn process_examples(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    problems: &[SynthProblem],
+    cfg: &Round0Config,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
+    let roots: Vec<Start<'_>> =
+        problems.iter().map(|p| Start { problem: p, steps: Vec::new(), codes: Vec::new() }).collect();
+    progress(&format!("round 0 process: {} problems x {} rollouts from the root", roots.len(), cfg.k));
+    let played = play(policy, pool, &roots, cfg, 0xD)?;
+    let mut stats =
+        Round0Stats { problems: problems.len(), rollouts: roots.len() * cfg.k, ..Default::default() };
+    let mut out = Vec::new();
+    for (p, rollouts) in problems.iter().zip(&played) {
+        let root_value = Some(mean(rollouts));
+        let mut gold = gold_example(p);
+        for step in &mut gold.steps {
+            step.value = Some(1.0);
+        }
+        out.push(Example { root_value, ..gold });
+        for r in rollouts {
+            let outcome = r.outcome.unwrap_or(-1.0);
+            stats.root_rollouts += 1;
+            stats.root_correct += usize::from(outcome > 0.0);
+            if r.steps.is_empty() {
+                continue;
+            }
+            let mut steps = r.steps.clone();
+            for (step, value) in steps.iter_mut().zip(on_gold_track(p, &r.steps)) {
+                step.value = Some(value);
+            }
+            out.push(Example { question: p.question.clone(), steps, root_value, policy: outcome > 0.0 });
+        }
+    }
+    if cfg.corruptions > 0 {
+        let (starts, spans) = gold_starts(problems);
+        for copy in corrupted_states(pool, problems, &starts, &spans, cfg)? {
+            let value = on_gold_track(copy.problem, &copy.steps).last().copied();
+            out.push(copy_example(copy, value));
+        }
+    }
+    stats.examples = out.len();
+    Ok((out, stats))
+}
+
+/// Each step's process value along `steps` (see [`process_examples`]). A path that ends in
+/// the right answer is on a right track throughout, even where it printed results in another
+/// order than the gold solution.
+fn on_gold_track(p: &SynthProblem, steps: &[PathStep]) -> Vec<f32> {
+    if steps.last().is_some_and(|last| last.observed.is_empty() && final_outcome(p, last) > 0.0) {
+        return vec![1.0; steps.len()];
+    }
+    let gold: Vec<f64> = p
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            GoldStep::Code { output, .. } => output.trim().parse().ok(),
+            GoldStep::Final { .. } => None,
+        })
+        .collect();
+    let mut on = true;
+    steps
+        .iter()
+        .map(|step| {
+            if step.observed.is_empty() {
+                on = on && final_outcome(p, step) > 0.0;
+            } else {
+                // The observed part is `\n<output>\n{printed}\n</output>\n</step>`.
+                let printed = step
+                    .observed
+                    .trim()
+                    .strip_prefix("<output>")
+                    .and_then(|o| o.strip_suffix("</step>"))
+                    .and_then(|o| o.trim().strip_suffix("</output>"))
+                    .and_then(|o| o.trim().parse::<f64>().ok());
+                on = on && printed.is_some_and(|v| gold.iter().any(|g| (g - v).abs() < 1e-6));
+            }
+            if on { 1.0 } else { -1.0 }
+        })
+        .collect()
+}
+
+/// ±1 for a final step: its answer graded against the problem's (−1 if it does not parse).
+fn final_outcome(p: &SynthProblem, step: &PathStep) -> f32 {
+    let right = StepFormat::ReactSft
+        .parse(&step.generated)
+        .is_ok_and(|s| s.is_final() && grade::is_equiv(&p.answer, &s.final_answer));
+    if right { 1.0 } else { -1.0 }
+}
+
+/// Whether a state's last step is a final answer (no observation).
+fn ends_final(state: &Start<'_>) -> bool {
+    state.steps.last().is_some_and(|s| s.observed.is_empty())
+}
+
+/// A corrupted copy as an example: the gold prefix untargeted, the copy's step valued `value`.
+fn copy_example(copy: Start<'_>, value: Option<f32>) -> Example {
+    let mut steps = copy.steps;
+    if let Some(last) = steps.last_mut() {
+        last.value = value;
+    }
+    Example { question: copy.problem.question.clone(), steps, root_value: None, policy: false }
+}
+
+/// Corrupted copies of every gold step ([`corrupt`]), each as the state after it: a code copy
+/// run through the interpreter after the gold steps before it, a final copy as written.
+fn corrupted_states<'a>(
+    pool: &Pool,
+    problems: &'a [SynthProblem],
+    starts: &[Start<'a>],
+    spans: &[(usize, usize)],
+    cfg: &Round0Config,
+) -> Result<Vec<Start<'a>>, Round0Error> {
+    let fmt = StepFormat::ReactSft;
+    let mut rng = crate::model::Rng::new(cfg.seed ^ 0xC0);
+    let mut copies: Vec<Start<'a>> = Vec::new();
+    let mut runs: Vec<(usize, ExecRequest)> = Vec::new();
+    for (p, &(first, n)) in problems.iter().zip(spans) {
         for depth in 0..n {
             let start = &starts[first + depth];
             for copy in
                 corrupt::corrupt(&p.steps[depth], &p.steps[..depth], &p.question, cfg.corruptions, &mut rng)
             {
-                let mut steps: Vec<PathStep> = start.steps.clone();
-                match &copy {
-                    GoldStep::Final { answer, .. } => {
-                        let value = if grade::is_equiv(&p.answer, answer) { 1.0 } else { -1.0 };
-                        steps.push(PathStep {
-                            generated: copy.generated(),
-                            observed: String::new(),
-                            value: Some(value),
-                        });
-                        out.push(Example {
-                            question: p.question.clone(),
-                            steps,
-                            root_value: None,
-                            policy: false,
-                        });
-                    }
-                    GoldStep::Code { code, .. } => {
-                        let block = format!("```python\n{code}\n```");
-                        runs.push(ExecRequest::new(start.codes.clone(), block.clone()));
-                        steps.push(PathStep {
-                            generated: copy.generated(),
-                            observed: String::new(),
-                            value: None,
-                        });
-                        let mut codes = start.codes.clone();
-                        codes.push(block);
-                        copies.push(Start { problem: p, steps, codes });
-                    }
+                let mut codes = start.codes.clone();
+                if let GoldStep::Code { code, .. } = &copy {
+                    let block = format!("```python\n{code}\n```");
+                    runs.push((copies.len(), ExecRequest::new(start.codes.clone(), block.clone())));
+                    codes.push(block);
                 }
+                let mut steps = start.steps.clone();
+                steps.push(PathStep { generated: copy.generated(), observed: String::new(), value: None });
+                copies.push(Start { problem: p, steps, codes });
             }
         }
     }
-    for (copy, result) in copies.iter_mut().zip(pool.execute(&runs)?) {
-        if let Some(last) = copy.steps.last_mut() {
+    let requests: Vec<ExecRequest> = runs.iter().map(|(_, r)| r.clone()).collect();
+    for ((i, _), result) in runs.iter().zip(pool.execute(&requests)?) {
+        if let Some(last) = copies[*i].steps.last_mut() {
             last.observed = format!("\n{}", fmt.wrap_observation(&result.observation));
         }
     }
-    progress(&format!("round 0 corrupted: {} corrupted states x {} rollouts", copies.len(), cfg.k));
-    let from_copies = play(policy, pool, &copies, cfg, 0xC1)?;
-    stats.rollouts += copies.len() * cfg.k;
-    for (copy, rollouts) in copies.into_iter().zip(&from_copies) {
-        let mut steps = copy.steps;
-        if let Some(last) = steps.last_mut() {
-            last.value = Some(mean(rollouts));
-        }
-        out.push(Example { question: copy.problem.question.clone(), steps, root_value: None, policy: false });
-    }
-    stats.examples = out.len();
-    Ok((out, stats))
+    Ok(copies)
 }
 
 fn prefix_examples(
@@ -711,6 +827,36 @@ mod tests {
             root_value: Some(root),
             policy,
         }
+    }
+
+    #[test]
+    fn process_values_follow_the_gold_solution_until_a_step_leaves_it() {
+        let p = crate::train::synth::problems(3, crate::train::synth::Split::Train, 40)
+            .into_iter()
+            .find(|p| p.level >= 2)
+            .expect("a problem with two code steps");
+        let gold: Vec<PathStep> = gold_steps(&p).into_iter().map(|g| g.0).collect();
+        let n = gold.len();
+        assert_eq!(on_gold_track(&p, &gold), vec![1.0; n], "the gold path stays on track");
+
+        // The second step prints a number no gold step prints.
+        let mut slipped = gold.clone();
+        slipped[1].observed = "\n<output>\n-987654\n</output>\n</step>".into();
+        assert_eq!(on_gold_track(&p, &slipped[..2]), [1.0, -1.0]);
+        assert_eq!(on_gold_track(&p, &slipped), vec![1.0; n], "a path that ends right was on a right track");
+
+        // Right results, wrong answer: only the answer is off.
+        let mut wrong = gold.clone();
+        wrong[n - 1].generated =
+            wrong[n - 1].generated.replace(&format!("Final Answer: {}", p.answer), "Final Answer: -5");
+        let mut expected = vec![1.0; n];
+        expected[n - 1] = -1.0;
+        assert_eq!(on_gold_track(&p, &wrong), expected);
+
+        // An error printed instead of a number is off track.
+        let mut error = gold.clone();
+        error[0].observed = "\n<output>\nNameError: name 'x' is not defined\n</output>\n</step>".into();
+        assert_eq!(on_gold_track(&p, &error[..1]), [-1.0]);
     }
 
     #[test]
