@@ -332,12 +332,8 @@ fn shared_examples(
     cfg: &Round0Config,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
-    let starts: Vec<Start<'_>> =
-        problems.iter().map(|p| Start { problem: p, steps: Vec::new(), codes: Vec::new() }).collect();
-    progress(&format!("round 0: {} problems x {} rollouts from the root", starts.len(), cfg.k));
-    let played = play(policy, pool, &starts, cfg, 0x5)?;
-    let mut stats =
-        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    progress(&format!("round 0: {} problems x {} rollouts from the root", problems.len(), cfg.k));
+    let (played, mut stats) = play_roots(policy, pool, problems, cfg, 0x5)?;
     let mut out = Vec::new();
     for (p, rollouts) in problems.iter().zip(&played) {
         let through = tally(rollouts);
@@ -348,18 +344,18 @@ fn shared_examples(
             last.value = Some(1.0);
         }
         out.push(Example { root_value, ..gold });
-        push_root_rollouts(p, rollouts, &through, &mut stats, &mut out);
+        push_root_rollouts(p, rollouts, &|steps| label(steps, &through), &mut stats, &mut out);
     }
     stats.examples = out.len();
     Ok((out, stats))
 }
 
-/// The rollouts from a problem's root as examples, each step valued by the rollouts through
-/// it, the policy trained on the right ones; counted in `stats`.
+/// The rollouts from a problem's root as examples, each step valued by `value_steps`, the
+/// policy trained on the right ones; counted in `stats`.
 fn push_root_rollouts(
     p: &SynthProblem,
     rollouts: &[Play],
-    through: &Through,
+    value_steps: &dyn Fn(&mut [PathStep]),
     stats: &mut Round0Stats,
     out: &mut Vec<Example>,
 ) {
@@ -372,9 +368,26 @@ fn push_root_rollouts(
             continue;
         }
         let mut steps = r.steps.clone();
-        label(&mut steps, through);
+        value_steps(&mut steps);
         out.push(Example { question: p.question.clone(), steps, root_value, policy: outcome > 0.0 });
     }
+}
+
+/// `k` rollouts from the root of every problem, and the stats that count them.
+fn play_roots(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    problems: &[SynthProblem],
+    cfg: &Round0Config,
+    salt: u64,
+) -> Result<(Vec<Vec<Play>>, Round0Stats), Round0Error> {
+    let roots: Vec<Start<'_>> =
+        problems.iter().map(|p| Start { problem: p, steps: Vec::new(), codes: Vec::new() }).collect();
+    let played = play(policy, pool, &roots, cfg, salt)?;
+    Ok((
+        played,
+        Round0Stats { problems: problems.len(), rollouts: roots.len() * cfg.k, ..Default::default() },
+    ))
 }
 
 /// The root and every non-terminal prefix of each problem's gold solution, with the index of
@@ -475,7 +488,8 @@ fn corrupted_examples(
     for (p, &(first, n)) in problems.iter().zip(&spans) {
         out.push(valued_gold(p, &played[first..first + n]));
         let rollouts = &played[first];
-        push_root_rollouts(p, rollouts, &tally(rollouts), &mut stats, &mut out);
+        let through = tally(rollouts);
+        push_root_rollouts(p, rollouts, &|steps| label(steps, &through), &mut stats, &mut out);
     }
     let (finals, codes): (Vec<_>, Vec<_>) =
         corrupted_states(pool, problems, &starts, &spans, cfg)?.into_iter().partition(ends_final);
@@ -506,33 +520,22 @@ fn process_examples(
     cfg: &Round0Config,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
-    let roots: Vec<Start<'_>> =
-        problems.iter().map(|p| Start { problem: p, steps: Vec::new(), codes: Vec::new() }).collect();
-    progress(&format!("round 0 process: {} problems x {} rollouts from the root", roots.len(), cfg.k));
-    let played = play(policy, pool, &roots, cfg, 0xD)?;
-    let mut stats =
-        Round0Stats { problems: problems.len(), rollouts: roots.len() * cfg.k, ..Default::default() };
+    progress(&format!("round 0 process: {} problems x {} rollouts from the root", problems.len(), cfg.k));
+    let (played, mut stats) = play_roots(policy, pool, problems, cfg, 0xD)?;
     let mut out = Vec::new();
     for (p, rollouts) in problems.iter().zip(&played) {
-        let root_value = Some(mean(rollouts));
         let mut gold = gold_example(p);
         for step in &mut gold.steps {
             step.value = Some(1.0);
         }
-        out.push(Example { root_value, ..gold });
-        for r in rollouts {
-            let outcome = r.outcome.unwrap_or(-1.0);
-            stats.root_rollouts += 1;
-            stats.root_correct += usize::from(outcome > 0.0);
-            if r.steps.is_empty() {
-                continue;
-            }
-            let mut steps = r.steps.clone();
-            for (step, value) in steps.iter_mut().zip(on_gold_track(p, &r.steps)) {
+        out.push(Example { root_value: Some(mean(rollouts)), ..gold });
+        let on_track = |steps: &mut [PathStep]| {
+            let values = on_gold_track(p, steps);
+            for (step, value) in steps.iter_mut().zip(values) {
                 step.value = Some(value);
             }
-            out.push(Example { question: p.question.clone(), steps, root_value, policy: outcome > 0.0 });
-        }
+        };
+        push_root_rollouts(p, rollouts, &on_track, &mut stats, &mut out);
     }
     if cfg.corruptions > 0 {
         let (starts, spans) = gold_starts(problems);
