@@ -100,7 +100,7 @@ pub struct Round0Config {
     pub chunk: usize,
     pub seed: u64,
     pub estimate: Estimate,
-    /// Corrupted copies per gold step (`Corrupted` only).
+    /// Corrupted copies per gold step (`Corrupted` and `Process`).
     #[serde(default)]
     pub corruptions: usize,
 }
