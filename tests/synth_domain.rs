@@ -395,3 +395,67 @@ fn process_round_zero_values_rollouts_and_slips_by_the_gold_solution() {
         assert_eq!(last.value, Some(expected), "{:?} after {} gold steps", last, prefix.len());
     }
 }
+
+/// At even calls answers right at once; at odd calls writes a code step printing -7.
+struct AnswerOrCode {
+    answers: Vec<(String, String)>,
+    calls: usize,
+}
+
+impl arbor::model::Policy for AnswerOrCode {
+    fn generate(
+        &mut self,
+        requests: &[arbor::model::GenRequest],
+    ) -> Result<Vec<arbor::model::GenResponse>, arbor::model::Error> {
+        let mut out = Alternating { answers: self.answers.clone(), calls: 0 }.generate(requests)?;
+        for response in &mut out {
+            if !self.calls.is_multiple_of(2) {
+                response.candidates[0].text =
+                    "<step>\n<p>\nGo.\n</p>\n<code>\n```python\nprint(-7)\n```".into();
+                response.candidates[0].stop_reason = Some("\n</code>".into());
+            }
+            self.calls += 1;
+        }
+        Ok(out)
+    }
+}
+
+#[test]
+fn step_round_zero_values_one_sampled_step_at_each_gold_state() {
+    use arbor::train::round0::{Estimate, Round0Config, examples};
+    let pool = Pool::new(PoolConfig { workers: 1, ..PoolConfig::default() }).unwrap();
+    let problems = synth::problems(3, Split::Train, 4);
+    let answers: Vec<_> = problems.iter().map(|p| (p.question.clone(), p.answer.clone())).collect();
+    // Three samples per state: a right answer, a code step, the same right answer again.
+    let mut policy = AnswerOrCode { answers, calls: 0 };
+    let cfg = Round0Config { k: 3, estimate: Estimate::Steps, ..Round0Config::default() };
+    let (out, stats) = examples(&mut policy, &pool, &problems, &cfg, &mut |_| {}).unwrap();
+    let states: usize = problems.iter().map(|p| p.level + 1).sum();
+    assert_eq!(stats.rollouts, 3 * states);
+    assert_eq!(out.len(), problems.len() + 2 * states, "the gold path and two distinct steps per state");
+    for ex in &out {
+        let p = problems.iter().find(|p| p.question == ex.question).unwrap();
+        assert_eq!(ex.root_value, None);
+        if ex.steps.len() == p.steps.len()
+            && ex.steps.iter().zip(&p.steps).all(|(s, g)| s.generated == g.generated())
+        {
+            assert!(ex.steps.iter().all(|s| s.value == Some(1.0)), "the gold path is on track");
+            assert!(ex.policy, "the gold path trains the policy");
+            continue;
+        }
+        assert!(!ex.policy);
+        let (last, prefix) = ex.steps.split_last().unwrap();
+        for (step, gold) in prefix.iter().zip(&p.steps) {
+            assert_eq!(step.generated, gold.generated(), "a sampled step follows the gold prefix");
+            assert_eq!(step.value, None);
+        }
+        if last.observed.is_empty() {
+            assert!(last.generated.contains(&format!("Final Answer: {}", p.answer)));
+            assert_eq!(last.value, Some(1.0), "a right answer is on track");
+        } else {
+            // The interpreter ran the step and the sample stopped after it.
+            assert_eq!(last.observed, "\n<output>\n-7\n</output>\n</step>");
+            assert_eq!(last.value, Some(-1.0), "-7 is no gold result");
+        }
+    }
+}

@@ -128,4 +128,22 @@ fn a_collected_tree_trains_a_round_that_the_backend_loads() {
     };
     assert!(same("lm_head.weight"), "the policy's output projection changed");
     assert!(!same("v_head.summary.weight"), "the value head did not train");
+
+    // Example files alone (no trees) train a round; with neither there is nothing to train.
+    let cached = out.join("round_examples.jsonl");
+    let examples_only = |more: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_arbor"))
+            .args(["train", "round", "--model", SHIPPED_MODEL, "--steps", "1", "--batch-size", "4"])
+            .args(["--out", dir.path().join("examples_only").to_str().unwrap()])
+            .args(more)
+            .output()
+            .unwrap()
+    };
+    let train = examples_only(&["--examples", cached.to_str().unwrap(), "--value-only"]);
+    let stderr = String::from_utf8_lossy(&train.stderr);
+    assert!(train.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("{}: {} examples", cached.display(), examples.len())), "{stderr}");
+    let neither = examples_only(&[]);
+    assert!(!neither.status.success());
+    assert!(String::from_utf8_lossy(&neither.stderr).contains("--trees"));
 }

@@ -127,7 +127,9 @@ struct ValueArgs {
     /// out from corrupted copies of every gold step (a number miscopied, an operator or an
     /// earlier result swapped, a wrong final answer), the slips a search must rank lower;
     /// `process` rolls out from the root and values those rollouts and the corrupted copies by
-    /// the gold solution (+1 while every printed output is one of its intermediate results).
+    /// the gold solution (+1 while every printed output is one of its intermediate results);
+    /// `steps` samples `k` next steps at every gold state and values the distinct ones as
+    /// `process` does, the choices a step-level search ranks.
     #[arg(long, value_enum, default_value_t = Estimate::Prefix)]
     estimate: Estimate,
     /// Corrupted copies per gold step (`--estimate corrupted` and `process`).
@@ -155,8 +157,8 @@ struct ValueArgs {
 
 #[derive(Debug, clap::Args)]
 struct RoundArgs {
-    /// Tree files from `arbor collect` (repeatable).
-    #[arg(long = "trees", required = true)]
+    /// Tree files from `arbor collect` (repeatable; needed unless `--examples` is given).
+    #[arg(long = "trees", required_unless_present = "examples")]
     trees: Vec<PathBuf>,
     /// The checkpoint to continue from: an HF folder with a value head and tokenizer.json
     /// (assets/model/synth, or a `train value` / `train round` output).

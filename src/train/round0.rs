@@ -57,6 +57,9 @@ pub enum Estimate {
     Corrupted,
     /// Root rollouts and corrupted copies valued by the gold solution's intermediate results.
     Process,
+    /// `k` next steps sampled at every gold state, the distinct ones valued as `Process` values
+    /// its states: the choices a step-level search makes, each beside the gold step.
+    Steps,
 }
 
 /// Which round-0 problems the value head is trained on.
@@ -153,13 +156,15 @@ fn seed_of(base: u64, a: u64, b: u64) -> u64 {
     base ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
 }
 
-/// Plays `k` rollouts from every start to the end; returns them grouped by start.
+/// Plays `k` rollouts from every start to the end, or until they took `max_steps` steps;
+/// returns them grouped by start. A rollout cut short has no outcome.
 fn play(
     policy: &mut dyn Policy,
     pool: &Pool,
     starts: &[Start<'_>],
     cfg: &Round0Config,
     salt: u64,
+    max_steps: usize,
 ) -> Result<Vec<Vec<Play>>, Round0Error> {
     let mut plays: Vec<Play> = Vec::new();
     for (i, s) in starts.iter().enumerate() {
@@ -175,7 +180,10 @@ fn play(
     }
     let fmt = StepFormat::ReactSft;
     loop {
-        let active: Vec<usize> = (0..plays.len()).filter(|&i| plays[i].outcome.is_none()).collect();
+        let taken = |p: &Play| p.steps.len() - starts[p.start].steps.len();
+        let active: Vec<usize> = (0..plays.len())
+            .filter(|&i| plays[i].outcome.is_none() && taken(&plays[i]) < max_steps)
+            .collect();
         if active.is_empty() {
             break;
         }
@@ -292,6 +300,7 @@ pub fn examples(
         Estimate::Siblings => sibling_examples(policy, pool, problems, cfg, progress),
         Estimate::Corrupted => corrupted_examples(policy, pool, problems, cfg, progress),
         Estimate::Process => process_examples(policy, pool, problems, cfg, progress),
+        Estimate::Steps => step_examples(policy, pool, problems, cfg, progress),
     }
 }
 
@@ -383,7 +392,7 @@ fn play_roots(
 ) -> Result<(Vec<Vec<Play>>, Round0Stats), Round0Error> {
     let roots: Vec<Start<'_>> =
         problems.iter().map(|p| Start { problem: p, steps: Vec::new(), codes: Vec::new() }).collect();
-    let played = play(policy, pool, &roots, cfg, salt)?;
+    let played = play(policy, pool, &roots, cfg, salt, usize::MAX)?;
     Ok((
         played,
         Round0Stats { problems: problems.len(), rollouts: roots.len() * cfg.k, ..Default::default() },
@@ -430,7 +439,7 @@ fn sibling_examples(
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
     let (starts, spans) = gold_starts(problems);
     progress(&format!("round 0 siblings: {} gold states x {} rollouts", starts.len(), cfg.k));
-    let played = play(policy, pool, &starts, cfg, 0x51)?;
+    let played = play(policy, pool, &starts, cfg, 0x51, usize::MAX)?;
     let mut stats =
         Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
     let mut out = Vec::new();
@@ -481,7 +490,7 @@ fn corrupted_examples(
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
     let (starts, spans) = gold_starts(problems);
     progress(&format!("round 0 corrupted: {} gold states x {} rollouts", starts.len(), cfg.k));
-    let played = play(policy, pool, &starts, cfg, 0xC)?;
+    let played = play(policy, pool, &starts, cfg, 0xC, usize::MAX)?;
     let mut stats =
         Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
     let mut out = Vec::new();
@@ -494,7 +503,7 @@ fn corrupted_examples(
     let (finals, codes): (Vec<_>, Vec<_>) =
         corrupted_states(pool, problems, &starts, &spans, cfg)?.into_iter().partition(ends_final);
     progress(&format!("round 0 corrupted: {} corrupted code steps x {} rollouts", codes.len(), cfg.k));
-    let from_codes = play(policy, pool, &codes, cfg, 0xC1)?;
+    let from_codes = play(policy, pool, &codes, cfg, 0xC1, usize::MAX)?;
     stats.rollouts += codes.len() * cfg.k;
     let graded = finals.into_iter().map(|f| {
         let value = f.steps.last().map(|last| final_outcome(f.problem, last));
@@ -543,6 +552,54 @@ fn process_examples(
             let value = on_gold_track(copy.problem, &copy.steps).last().copied();
             out.push(copy_example(copy, value));
         }
+    }
+    stats.examples = out.len();
+    Ok((out, stats))
+}
+
+/// Every problem's gold path, all on track, and at each gold state the distinct next steps
+/// among `k` sampled there (the gold step aside), each valued by the gold solution. Only the
+/// sampled step carries a target; the gold prefix is valued in the gold example. States
+/// after one step are what step-level beam search ranks, so these put its choices side by
+/// side: the same prefix, one step on the gold track and another off it.
+fn step_examples(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    problems: &[SynthProblem],
+    cfg: &Round0Config,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
+    let (starts, spans) = gold_starts(problems);
+    progress(&format!("round 0 steps: {} gold states x {} next steps", starts.len(), cfg.k));
+    let played = play(policy, pool, &starts, cfg, 0x5E, 1)?;
+    let mut stats =
+        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    let mut out = Vec::new();
+    for (p, &(first, n)) in problems.iter().zip(&spans) {
+        let mut gold = gold_example(p);
+        for step in &mut gold.steps {
+            step.value = Some(1.0);
+        }
+        for depth in 0..n {
+            let mut seen = vec![gold.steps[depth].generated.clone()];
+            for sample in &played[first + depth] {
+                let Some(next) = sample.steps.get(depth) else { continue };
+                if seen.contains(&next.generated) {
+                    continue;
+                }
+                seen.push(next.generated.clone());
+                let mut steps = sample.steps.clone();
+                let value = on_gold_track(p, &steps).last().copied();
+                for step in &mut steps {
+                    step.value = None;
+                }
+                if let Some(last) = steps.last_mut() {
+                    last.value = value;
+                }
+                out.push(Example { question: p.question.clone(), steps, root_value: None, policy: false });
+            }
+        }
+        out.push(gold);
     }
     stats.examples = out.len();
     Ok((out, stats))
@@ -657,7 +714,7 @@ fn prefix_examples(
     // Stage A: the root and every non-terminal gold prefix.
     let (starts, _) = gold_starts(problems);
     progress(&format!("round 0 stage A: {} states x {} rollouts", starts.len(), cfg.k));
-    let a = play(policy, pool, &starts, cfg, 0xA)?;
+    let a = play(policy, pool, &starts, cfg, 0xA, usize::MAX)?;
     let mut stats =
         Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
     // Stage B: every non-terminal prefix of every root rollout.
@@ -681,7 +738,7 @@ fn prefix_examples(
         }
     }
     progress(&format!("round 0 stage B: {} states x {} rollouts", b_starts.len(), cfg.k));
-    let b = play(policy, pool, &b_starts, cfg, 0xB)?;
+    let b = play(policy, pool, &b_starts, cfg, 0xB, usize::MAX)?;
     stats.rollouts += b_starts.len() * cfg.k;
     let mut out = Vec::new();
     let mut si = 0;
