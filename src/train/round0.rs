@@ -418,6 +418,32 @@ fn gold_starts(problems: &[SynthProblem]) -> (Vec<Start<'_>>, Vec<(usize, usize)
     (starts, spans)
 }
 
+/// `k` plays of at most `max_steps` steps from every gold state, announced as `what`.
+struct GoldPlays<'a> {
+    starts: Vec<Start<'a>>,
+    /// Each problem's first start and its count.
+    spans: Vec<(usize, usize)>,
+    /// Grouped by start.
+    played: Vec<Vec<Play>>,
+    stats: Round0Stats,
+}
+
+fn play_gold_states<'a>(
+    policy: &mut dyn Policy,
+    pool: &Pool,
+    problems: &'a [SynthProblem],
+    cfg: &Round0Config,
+    (what, salt, max_steps): (&str, u64, usize),
+    progress: &mut dyn FnMut(&str),
+) -> Result<GoldPlays<'a>, Round0Error> {
+    let (starts, spans) = gold_starts(problems);
+    progress(&format!("round 0 {what}: {} plays from each of {} gold states", cfg.k, starts.len()));
+    let played = play(policy, pool, &starts, cfg, salt, max_steps)?;
+    let stats =
+        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    Ok(GoldPlays { starts, spans, played, stats })
+}
+
 /// A problem's gold path valued by the rollouts from its gold states (`from[d]` started
 /// before gold step `d`): each step's target is the mean outcome from the state after it, the
 /// final step's +1, the prompt's the mean from the root.
@@ -437,11 +463,8 @@ fn sibling_examples(
     cfg: &Round0Config,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
-    let (starts, spans) = gold_starts(problems);
-    progress(&format!("round 0 siblings: {} gold states x {} rollouts", starts.len(), cfg.k));
-    let played = play(policy, pool, &starts, cfg, 0x51, usize::MAX)?;
-    let mut stats =
-        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    let GoldPlays { spans, played, mut stats, .. } =
+        play_gold_states(policy, pool, problems, cfg, ("siblings", 0x51, usize::MAX), progress)?;
     let mut out = Vec::new();
     for (p, &(first, n)) in problems.iter().zip(&spans) {
         let root_value = mean(&played[first]);
@@ -488,11 +511,8 @@ fn corrupted_examples(
     cfg: &Round0Config,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
-    let (starts, spans) = gold_starts(problems);
-    progress(&format!("round 0 corrupted: {} gold states x {} rollouts", starts.len(), cfg.k));
-    let played = play(policy, pool, &starts, cfg, 0xC, usize::MAX)?;
-    let mut stats =
-        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    let GoldPlays { starts, spans, played, mut stats } =
+        play_gold_states(policy, pool, problems, cfg, ("corrupted", 0xC, usize::MAX), progress)?;
     let mut out = Vec::new();
     for (p, &(first, n)) in problems.iter().zip(&spans) {
         out.push(valued_gold(p, &played[first..first + n]));
@@ -569,11 +589,9 @@ fn step_examples(
     cfg: &Round0Config,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
-    let (starts, spans) = gold_starts(problems);
-    progress(&format!("round 0 steps: {} gold states x {} next steps", starts.len(), cfg.k));
-    let played = play(policy, pool, &starts, cfg, 0x5E, 1)?;
-    let mut stats =
-        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    // One step from each gold state: the samples are cut short and have no outcome.
+    let GoldPlays { spans, played, mut stats, .. } =
+        play_gold_states(policy, pool, problems, cfg, ("steps", 0x5E, 1), progress)?;
     let mut out = Vec::new();
     for (p, &(first, n)) in problems.iter().zip(&spans) {
         let mut gold = gold_example(p);
@@ -588,11 +606,9 @@ fn step_examples(
                     continue;
                 }
                 seen.push(next.generated.clone());
+                // The gold prefix and the sample come unvalued from `play`.
                 let mut steps = sample.steps.clone();
                 let value = on_gold_track(p, &steps).last().copied();
-                for step in &mut steps {
-                    step.value = None;
-                }
                 if let Some(last) = steps.last_mut() {
                     last.value = value;
                 }
@@ -712,11 +728,8 @@ fn prefix_examples(
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Example>, Round0Stats), Round0Error> {
     // Stage A: the root and every non-terminal gold prefix.
-    let (starts, _) = gold_starts(problems);
-    progress(&format!("round 0 stage A: {} states x {} rollouts", starts.len(), cfg.k));
-    let a = play(policy, pool, &starts, cfg, 0xA, usize::MAX)?;
-    let mut stats =
-        Round0Stats { problems: problems.len(), rollouts: starts.len() * cfg.k, ..Default::default() };
+    let GoldPlays { starts, played: a, mut stats, .. } =
+        play_gold_states(policy, pool, problems, cfg, ("stage A", 0xA, usize::MAX), progress)?;
     // Stage B: every non-terminal prefix of every root rollout.
     let mut b_starts = Vec::new();
     let mut b_index = Vec::new(); // (root start index, rollout index, depth)
