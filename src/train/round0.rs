@@ -418,7 +418,7 @@ fn gold_starts(problems: &[SynthProblem]) -> (Vec<Start<'_>>, Vec<(usize, usize)
     (starts, spans)
 }
 
-/// `k` plays of at most `max_steps` steps from every gold state, announced as `what`.
+/// What [`play_gold_states`] played.
 struct GoldPlays<'a> {
     starts: Vec<Start<'a>>,
     /// Each problem's first start and its count.
@@ -428,6 +428,8 @@ struct GoldPlays<'a> {
     stats: Round0Stats,
 }
 
+/// `k` plays of at most `max_steps` steps from every gold state ([`gold_starts`]), announced
+/// as `what`, and the stats that count them.
 fn play_gold_states<'a>(
     policy: &mut dyn Policy,
     pool: &Pool,
