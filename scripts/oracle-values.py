@@ -17,29 +17,10 @@ import re
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-OUTPUT = re.compile(r"<output>\n(.*?)\n</output>", re.S)
+from gold_track import OUTPUT, load_gold, number
+
 FINAL = re.compile(r"Final Answer:\s*(.*?)\n")
 QUESTION = re.compile(r"<question> (.*?) </question>\n", re.S)
-
-
-def number(text):
-    try:
-        return round(float(text.strip().replace(",", "")), 6)
-    except ValueError:
-        return None
-
-
-def load(path):
-    gold = {}
-    with open(path) as f:
-        for line_number, line in enumerate(f, 1):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                sys.exit(f"{path}:{line_number}: {e}")
-            outputs = {number(m) for m in OUTPUT.findall(record["solution"])}
-            gold[record["question"].strip()] = (outputs, number(record["answer"]))
-    return gold
 
 
 def oracle_value(gold, prompt):
@@ -57,7 +38,7 @@ def oracle_value(gold, prompt):
 
 
 def main():
-    gold = load(sys.argv[1])
+    gold = load_gold(sys.argv[1])
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):

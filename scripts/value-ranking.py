@@ -14,38 +14,10 @@ intermediate results and, for a final step, its answer is the gold answer (the l
   highest values (the states step-level beam search with beam width 3 keeps).
 A process oracle scores 1.0 on both pair measures; a head that ranks at random 0.5.
 """
-import json
-import re
 import sys
 from collections import defaultdict
 
-OUTPUT = re.compile(r"<output>\n(.*?)\n</output>", re.S)
-
-
-def number(text):
-    try:
-        return round(float(text.strip().replace(",", "")), 6)
-    except ValueError:
-        return None
-
-
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as e:
-                    sys.exit(f"{path}:{n}: not JSON ({e})")
-
-
-def gold_tracks(path):
-    """question -> (the gold solution's printed results, the gold answer)."""
-    tracks = {}
-    for p in read_jsonl(path):
-        printed = {number(o) for o in OUTPUT.findall(p["solution"])} - {None}
-        tracks[p["question"]] = (printed, number(str(p["answer"])))
-    return tracks
+from gold_track import OUTPUT, load_gold, number, read_jsonl
 
 
 def on_track(nodes, printed, answer):
@@ -79,10 +51,11 @@ def pair_share(groups):
 def rank(tracks, trees_path):
     depth_right = depth_pairs = sib_right = sib_pairs = mixed = kept = missing = 0
     for tree in read_jsonl(trees_path):
-        if tree.get("question") not in tracks:
+        question = str(tree.get("question", "")).strip()
+        if question not in tracks:
             missing += 1
             continue
-        printed, answer = tracks[tree["question"]]
+        printed, answer = tracks[question]
         nodes = {t: n for t, n in tree["react"].items() if isinstance(n, dict)}
         on = on_track(nodes, printed, answer)
         by_depth, by_parent = defaultdict(list), defaultdict(list)
@@ -107,7 +80,7 @@ def rank(tracks, trees_path):
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    tracks = gold_tracks(sys.argv[1])
+    tracks = load_gold(sys.argv[1])
     for path in sys.argv[2:]:
         rank(tracks, path)
 

@@ -533,7 +533,7 @@ fn corrupted_examples(
     });
     let played = codes.into_iter().zip(&from_codes).map(|(c, rollouts)| (c, Some(mean(rollouts))));
     for (copy, value) in graded.chain(played) {
-        out.push(copy_example(copy, value));
+        out.push(last_step_example(copy.problem, copy.steps, value));
     }
     stats.examples = out.len();
     Ok((out, stats))
@@ -555,11 +555,7 @@ fn process_examples(
     let (played, mut stats) = play_roots(policy, pool, problems, cfg, 0xD)?;
     let mut out = Vec::new();
     for (p, rollouts) in problems.iter().zip(&played) {
-        let mut gold = gold_example(p);
-        for step in &mut gold.steps {
-            step.value = Some(1.0);
-        }
-        out.push(Example { root_value: Some(mean(rollouts)), ..gold });
+        out.push(Example { root_value: Some(mean(rollouts)), ..gold_on_track(p) });
         let on_track = |steps: &mut [PathStep]| {
             let values = on_gold_track(p, steps);
             for (step, value) in steps.iter_mut().zip(values) {
@@ -572,7 +568,7 @@ fn process_examples(
         let (starts, spans) = gold_starts(problems);
         for copy in corrupted_states(pool, problems, &starts, &spans, cfg)? {
             let value = on_gold_track(copy.problem, &copy.steps).last().copied();
-            out.push(copy_example(copy, value));
+            out.push(last_step_example(copy.problem, copy.steps, value));
         }
     }
     stats.examples = out.len();
@@ -596,10 +592,7 @@ fn step_examples(
         play_gold_states(policy, pool, problems, cfg, ("steps", 0x5E, 1), progress)?;
     let mut out = Vec::new();
     for (p, &(first, n)) in problems.iter().zip(&spans) {
-        let mut gold = gold_example(p);
-        for step in &mut gold.steps {
-            step.value = Some(1.0);
-        }
+        let gold = gold_on_track(p);
         for depth in 0..n {
             let mut seen = vec![gold.steps[depth].generated.clone()];
             for sample in &played[first + depth] {
@@ -609,12 +602,8 @@ fn step_examples(
                 }
                 seen.push(next.generated.clone());
                 // The gold prefix and the sample come unvalued from `play`.
-                let mut steps = sample.steps.clone();
-                let value = on_gold_track(p, &steps).last().copied();
-                if let Some(last) = steps.last_mut() {
-                    last.value = value;
-                }
-                out.push(Example { question: p.question.clone(), steps, root_value: None, policy: false });
+                let value = on_gold_track(p, &sample.steps).last().copied();
+                out.push(last_step_example(p, sample.steps.clone(), value));
             }
         }
         out.push(gold);
@@ -673,13 +662,22 @@ fn ends_final(state: &Start<'_>) -> bool {
     state.steps.last().is_some_and(|s| s.observed.is_empty())
 }
 
-/// A corrupted copy as an example: the gold prefix untargeted, the copy's step valued `value`.
-fn copy_example(copy: Start<'_>, value: Option<f32>) -> Example {
-    let mut steps = copy.steps;
+/// A state as an example whose only target is its last step's `value` (a corrupted copy or a
+/// sampled step after the gold prefix, which stays untargeted).
+fn last_step_example(p: &SynthProblem, mut steps: Vec<PathStep>, value: Option<f32>) -> Example {
     if let Some(last) = steps.last_mut() {
         last.value = value;
     }
-    Example { question: copy.problem.question.clone(), steps, root_value: None, policy: false }
+    Example { question: p.question.clone(), steps, root_value: None, policy: false }
+}
+
+/// A problem's gold path with every state on track (+1), for the gold-track estimates.
+fn gold_on_track(p: &SynthProblem) -> Example {
+    let mut gold = gold_example(p);
+    for step in &mut gold.steps {
+        step.value = Some(1.0);
+    }
+    gold
 }
 
 /// Corrupted copies of every gold step ([`corrupt`]), each as the state after it: a code copy
