@@ -316,12 +316,15 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
         })
         .context("starting the Python interpreter")?;
         let (examples, stats) = round0::examples(&mut model, &pool, &problems, &cfg, &mut print)?;
+        // `steps` plays no rollouts from the root, so it has no root tally to report.
+        let roots = match stats.root_rollouts {
+            0 => String::new(),
+            n => format!("; root rollouts correct {}/{n}", stats.root_correct),
+        };
         eprintln!(
-            "round 0: {} rollouts in {:.0}s; root rollouts correct {}/{}; {} examples",
+            "round 0: {} rollouts in {:.0}s{roots}; {} examples",
             stats.rollouts,
             started.elapsed().as_secs_f64(),
-            stats.root_correct,
-            stats.root_rollouts,
             stats.examples
         );
         Ok(examples)
