@@ -71,17 +71,7 @@ pub fn preset(name: &str) -> Option<Recipe> {
         // orders about 70 % of right/wrong step pairs; telling a miscopied number or a reversed
         // relation from the right one is a retrieval then a comparison, which depth serves.
         // f32 weights stay within the 25 MB the bundled policy leaves about 14 MB of.
-        "verifier" => Some(Recipe {
-            hidden_size: 192,
-            num_layers: 6,
-            num_heads: 4,
-            intermediate_size: 512,
-            max_position_embeddings: 4096,
-            tokenizer_problems: 3000,
-            merges: 700,
-            schedule: Schedule { steps: 1200, warmup: 50, ..schedule },
-            valid_problems: 100,
-        }),
+        "verifier" => preset("bundled").map(|bundled| Recipe { num_layers: 6, ..bundled }),
         "tiny" => Some(Recipe {
             hidden_size: 32,
             num_layers: 2,
