@@ -5,6 +5,7 @@ pub mod corrupt;
 pub mod data;
 pub mod net;
 pub mod optim;
+pub mod pairs;
 pub mod recipe;
 pub mod round0;
 pub mod synth;

@@ -57,6 +57,11 @@ struct ScheduleArgs {
     warmup: Option<u64>,
     #[arg(long)]
     value_weight: Option<f64>,
+    /// Weight of a ranking loss beside the value MSE: for every two examples of one question
+    /// whose paths part at a step with value targets at least 0.5 apart, the step with the
+    /// higher target should get the higher value (examples are then batched by question).
+    #[arg(long)]
+    rank_weight: Option<f64>,
     #[arg(long)]
     valid_every: Option<u64>,
     #[arg(long)]
@@ -79,6 +84,9 @@ impl ScheduleArgs {
         }
         if let Some(v) = self.value_weight {
             s.value_weight = v;
+        }
+        if let Some(v) = self.rank_weight {
+            s.rank_weight = v;
         }
         if let Some(v) = self.valid_every {
             s.valid_every = v;
@@ -365,7 +373,7 @@ fn value(args: ValueArgs) -> anyhow::Result<ExitCode> {
     let enc = Encoder { tokenizer: &tok, bos, pad };
     let mut run =
         start_run(&args.out, &args.policy, &data, schedule, args.schedule.steps, tok_json.clone(), enc)?;
-    run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
+    run.train(&list_source(&run, train, args.seed), &valid, &mut print)?;
     eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -409,7 +417,7 @@ fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
     let enc = Encoder { tokenizer: &tok, bos, pad };
     let schedule = value_schedule(&args.schedule)?;
     let mut run = start_run(&args.out, &args.model, &data, schedule, args.schedule.steps, tok_json, enc)?;
-    run.train(&ListSource { examples: train, seed: args.seed }, &valid, &mut print)?;
+    run.train(&list_source(&run, train, args.seed), &valid, &mut print)?;
     eprintln!("done in {:.0}s; the model is in {}", started.elapsed().as_secs_f64(), args.out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -530,6 +538,16 @@ fn split_by_problem(mut examples: Vec<Example>) -> (Vec<Example>, Vec<Example>) 
         if n.is_multiple_of(10) { valid.push(ex) } else { train.push(ex) }
     }
     (train, valid)
+}
+
+/// The training examples as the run's schedule wants them: by question when the ranking loss
+/// needs siblings in one batch.
+fn list_source(run: &Run<'_>, examples: Vec<Example>, seed: u64) -> ListSource {
+    if run.state.schedule.rank_weight > 0.0 {
+        ListSource::by_question(examples, seed)
+    } else {
+        ListSource::new(examples, seed)
+    }
 }
 
 /// Resumes the run in `out`, or starts one from the checkpoint in `from`.

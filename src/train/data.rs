@@ -8,6 +8,7 @@
 //! the concatenation of those pieces, encoded piece by piece (the tokenizer keeps newlines and
 //! the format tags as tokens of their own, so this equals encoding the whole text; tested).
 
+use super::pairs::{PathMarks, StepMark, fingerprints};
 use super::tokenizer::{TokenizerError, encode_piece};
 use crate::search::prompt::PromptFormat;
 
@@ -32,12 +33,14 @@ pub struct Example {
 }
 
 /// An example as token rows for [`super::net::Batch`]: input ids, next-token labels
-/// ([`super::net::IGNORE`] where untrained), value targets (NaN where none).
+/// ([`super::net::IGNORE`] where untrained), value targets (NaN where none), and where its
+/// steps end (for the ranking loss's sibling pairs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Encoded {
     pub ids: Vec<u32>,
     pub labels: Vec<u32>,
     pub values: Vec<f32>,
+    pub marks: PathMarks,
 }
 
 impl Encoded {
@@ -78,13 +81,16 @@ pub fn encode(
     if let (Some(v), Some(last)) = (example.root_value, values.last_mut()) {
         *last = v;
     }
-    for step in &example.steps {
+    let (question, paths) = fingerprints(example);
+    let mut marks = PathMarks { question, steps: Vec::with_capacity(paths.len()) };
+    for (step, path) in example.steps.iter().zip(paths) {
         push(&mut ids, &mut trained, &mut values, &encode_piece(tok, &step.generated)?, example.policy);
         push(&mut ids, &mut trained, &mut values, &encode_piece(tok, &step.observed)?, false);
         push(&mut ids, &mut trained, &mut values, &encode_piece(tok, "\n")?, false);
         if let (Some(v), Some(last)) = (step.value, values.last_mut()) {
             *last = v;
         }
+        marks.steps.push(StepMark { position: ids.len() - 1, path });
     }
     if ids.len() > max_len {
         return Ok(None);
@@ -95,7 +101,7 @@ pub fn encode(
             _ => IGNORE,
         })
         .collect();
-    Ok(Some(Encoded { ids, labels, values }))
+    Ok(Some(Encoded { ids, labels, values, marks }))
 }
 
 /// The prompt text of the state after `steps` (as the search renders it).

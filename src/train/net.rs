@@ -131,6 +131,8 @@ pub struct Outputs {
     pub logits: Tensor,
     /// `(batch * t)`, tanh-bounded.
     pub values: Tensor,
+    /// `(batch * t)`, the values before the tanh (the ranking loss's logits).
+    pub scores: Tensor,
 }
 
 /// Normal(0, std) values from a seeded generator (Box-Muller), so initialisation does not
@@ -253,11 +255,11 @@ impl Net {
         }
         let hidden = candle_nn::ops::rms_norm_slow(&x, self.w("model.norm.weight")?, eps)?;
         let logits = linear(&hidden, "lm_head.weight")?;
-        let values = linear(&hidden, "v_head.summary.weight")?
+        let scores = linear(&hidden, "v_head.summary.weight")?
             .broadcast_add(self.w("v_head.summary.bias")?)?
-            .tanh()?
             .squeeze(1)?;
-        Ok(Outputs { logits, values })
+        let values = scores.tanh()?;
+        Ok(Outputs { logits, values, scores })
     }
 
     /// The weights as tensors by name.
@@ -367,6 +369,25 @@ pub fn losses_over(
     Ok(Losses { policy, value })
 }
 
+/// The ranking loss over `pairs` of flat positions `(better, worse)` in `out`:
+/// Σ log(1 + exp(−(s_better − s_worse))) / `total`, on the scores before the tanh so a pair
+/// the head already orders by a wide margin stops pulling (Bradley–Terry). `total` is the pair
+/// count of the whole batch this is a part of.
+pub fn rank_loss(out: &Outputs, pairs: &[(u32, u32)], total: usize) -> candle_core::Result<Tensor> {
+    if pairs.is_empty() {
+        return Tensor::zeros((), out.scores.dtype(), out.scores.device());
+    }
+    let (better, worse): (Vec<u32>, Vec<u32>) = pairs.iter().copied().unzip();
+    let n = pairs.len();
+    let dev = out.scores.device();
+    let margin = (out.scores.index_select(&Tensor::from_vec(better, n, dev)?, 0)?
+        - out.scores.index_select(&Tensor::from_vec(worse, n, dev)?, 0)?)?;
+    // softplus(−m) = relu(−m) + log(1 + exp(−|m|)), which never overflows.
+    let x = margin.neg()?;
+    let softplus = (x.relu()? + (x.abs()?.neg()?.exp()? + 1.0)?.log()?)?;
+    softplus.sum_all()? / total.max(1) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,6 +430,34 @@ mod tests {
         assert_eq!(net.params().len(), weight_names(&tiny()).len());
         let n: usize = net.params().iter().map(|(_, v)| v.elem_count()).sum();
         assert_eq!(n, tiny().parameters());
+    }
+
+    #[test]
+    fn the_ranking_loss_is_the_logistic_loss_of_the_margin_and_a_step_on_it_widens_the_margin() {
+        let net = Net::new(tiny(), 5).unwrap();
+        let ids = Tensor::from_vec(vec![1u32, 5, 6, 7, 1, 9, 10, 11], (2, 4), &Device::Cpu).unwrap();
+        // Row 0's last token is preferred over row 1's last token.
+        let pair = [(3u32, 7u32)];
+        let margin = |net: &Net| -> f32 {
+            let s: Vec<f32> = net.forward(&ids).unwrap().scores.to_vec1().unwrap();
+            s[3] - s[7]
+        };
+        let out = net.forward(&ids).unwrap();
+        let loss = rank_loss(&out, &pair, 1).unwrap();
+        let m = margin(&net);
+        let expected = (1.0 + (-m).exp()).ln();
+        assert!((loss.to_scalar::<f32>().unwrap() - expected).abs() < 1e-5, "{loss} vs {expected}");
+        // Halving the loss over a batch twice as large.
+        let half = rank_loss(&out, &pair, 2).unwrap().to_scalar::<f32>().unwrap();
+        assert!((half - expected / 2.0).abs() < 1e-5);
+        let grads = loss.backward().unwrap();
+        for (_, var) in net.params() {
+            if let Some(g) = grads.get(var.as_tensor()) {
+                var.set(&(var.as_tensor() - (g * 0.05).unwrap()).unwrap()).unwrap();
+            }
+        }
+        assert!(margin(&net) > m, "margin {m} did not grow: {}", margin(&net));
+        assert_eq!(rank_loss(&out, &[], 4).unwrap().to_scalar::<f32>().unwrap(), 0.0);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! two phases: gold solutions of the synthetic train split (policy), and a fixed list of
 //! round-0 examples (value, with the policy kept on correct paths).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::data::{Example, PathStep, root_prompt};
 use super::net::NetConfig;
@@ -46,6 +46,7 @@ pub fn preset(name: &str) -> Option<Recipe> {
         min_lr_ratio: 0.05,
         clip: 1.0,
         value_weight: 1.0,
+        rank_weight: 0.0,
         max_len: 512,
         adamw: AdamWParams::default(),
         log_every: 10,
@@ -165,19 +166,57 @@ impl Source for GoldSource {
 
 /// A fixed list of examples, reshuffled every epoch (deterministic by seed).
 pub struct ListSource {
-    pub examples: Vec<Example>,
-    pub seed: u64,
+    examples: Vec<Example>,
+    seed: u64,
+    /// Indices of the examples by question, when a question's examples are to come together.
+    groups: Option<Vec<Vec<usize>>>,
 }
 
 impl ListSource {
-    fn order(&self, epoch: u64) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.examples.len()).collect();
-        let mut rng = Rng::new(self.seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        for i in (1..order.len()).rev() {
-            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-            order.swap(i, j);
+    /// Every example in its own place of the shuffle.
+    pub fn new(examples: Vec<Example>, seed: u64) -> ListSource {
+        ListSource { examples, seed, groups: None }
+    }
+
+    /// A question's examples one after another (the questions and each one's examples
+    /// shuffled), so the siblings the ranking loss pairs share a batch.
+    pub fn by_question(examples: Vec<Example>, seed: u64) -> ListSource {
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, ex) in examples.iter().enumerate() {
+            let g = *index.entry(ex.question.as_str()).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push(i);
         }
-        order
+        ListSource { examples, seed, groups: Some(groups) }
+    }
+
+    fn order(&self, epoch: u64) -> Vec<usize> {
+        let mut rng = Rng::new(self.seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        match &self.groups {
+            None => {
+                let mut order: Vec<usize> = (0..self.examples.len()).collect();
+                shuffle(&mut order, &mut rng);
+                order
+            }
+            Some(groups) => {
+                let mut groups = groups.clone();
+                shuffle(&mut groups, &mut rng);
+                for g in &mut groups {
+                    shuffle(g, &mut rng);
+                }
+                groups.concat()
+            }
+        }
+    }
+}
+
+fn shuffle<T>(items: &mut [T], rng: &mut Rng) {
+    for i in (1..items.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
     }
 }
 
@@ -203,6 +242,32 @@ mod tests {
     /// The product's model budget: the bundled policy and, beside it, a separate value model
     /// with its tokenizer.
     const BUNDLE_BYTES: usize = 25 * 1000 * 1000;
+
+    #[test]
+    fn by_question_keeps_each_questions_examples_together_and_shuffles_the_rest() {
+        let examples: Vec<Example> = (0..30)
+            .map(|i| Example {
+                question: format!("q{}", i % 7),
+                steps: Vec::new(),
+                root_value: Some(i as f32),
+                policy: false,
+            })
+            .collect();
+        let source = ListSource::by_question(examples.clone(), 3);
+        for epoch in 0..2u64 {
+            let seen: Vec<Example> = (0..30).map(|i| source.example(epoch * 30 + i).0).collect();
+            let mut ids: Vec<i64> = seen.iter().map(|e| e.root_value.unwrap_or(-1.0) as i64).collect();
+            // Seven runs of one question each, in an order other than the list's.
+            let runs = 1 + seen.windows(2).filter(|w| w[0].question != w[1].question).count();
+            assert_eq!(runs, 7);
+            assert_ne!(ids, (0..30).collect::<Vec<_>>());
+            ids.sort();
+            assert_eq!(ids, (0..30).collect::<Vec<_>>(), "every example once per epoch");
+        }
+        let plain = ListSource::new(examples, 3);
+        let seen: Vec<Example> = (0..30).map(|i| plain.example(i).0).collect();
+        assert!(seen.windows(2).filter(|w| w[0].question != w[1].question).count() > 7);
+    }
 
     #[test]
     fn a_verifier_fits_beside_the_bundled_policy_and_shares_its_tokenizer() {

@@ -18,7 +18,8 @@ use candle_core::backprop::GradStore;
 use serde::{Deserialize, Serialize};
 
 use super::data::{Encoded, Example, encode};
-use super::net::{Batch, IGNORE, Net, NetConfig, losses, losses_over};
+use super::net::{Batch, IGNORE, Net, NetConfig, losses, losses_over, rank_loss};
+use super::pairs::{Pair, pairs};
 
 /// Threads (and batch parts) of one training step.
 const SHARDS: usize = 2;
@@ -52,6 +53,9 @@ pub struct Schedule {
     pub min_lr_ratio: f64,
     pub clip: f64,
     pub value_weight: f64,
+    /// Weight of the ranking loss over sibling pairs ([`super::pairs`]); 0 leaves it out.
+    #[serde(default)]
+    pub rank_weight: f64,
     /// Longer examples are skipped.
     pub max_len: usize,
     pub adamw: AdamWParams,
@@ -85,6 +89,10 @@ pub struct Validation {
     pub value: Option<f64>,
     /// Fraction of labelled tokens whose argmax is the label.
     pub token_accuracy: f64,
+    /// Fraction of sibling pairs ([`super::pairs`]) the values put in order, and their count
+    /// (pairs are found within each validation batch).
+    pub pair_accuracy: Option<f64>,
+    pub pairs: usize,
 }
 
 /// The tokenizer used to encode examples.
@@ -106,6 +114,46 @@ fn batch_of(rows: &[Encoded], pad: u32) -> candle_core::Result<Batch> {
     Batch::new(&refs, pad)
 }
 
+/// The sibling pairs among `rows`.
+fn pairs_in(rows: &[Encoded]) -> Vec<Pair> {
+    let marks: Vec<_> = rows.iter().map(|r| (&r.marks, r.values.as_slice())).collect();
+    pairs(&marks)
+}
+
+/// Pairs of (preferred, other) positions in a part's flattened outputs.
+type FlatPairs = Vec<(u32, u32)>;
+
+/// `pairs` as positions in the flattened outputs of `rows` padded to their longest.
+fn flat(pairs: &[Pair], rows: &[Encoded]) -> FlatPairs {
+    let t = rows.iter().map(Encoded::len).max().unwrap_or(1).max(1);
+    let at = |(row, pos): (usize, usize)| (row * t + pos) as u32;
+    pairs.iter().map(|p| (at(p.better), at(p.worse))).collect()
+}
+
+/// Splits a batch into [`SHARDS`] runs of rows, about equal; with `keep_questions` each cut
+/// moves to the nearest change of question (none is made without one), so siblings share a
+/// part.
+fn shard_bounds(rows: &[Encoded], keep_questions: bool) -> Vec<std::ops::Range<usize>> {
+    let n = rows.len();
+    let per = n.div_ceil(SHARDS).max(1);
+    let mut cuts = vec![0];
+    for k in 1..SHARDS {
+        let prev = cuts.last().copied().unwrap_or(0);
+        let even = (k * per).clamp(prev, n);
+        let cut = if keep_questions {
+            (prev + 1..n)
+                .filter(|&i| rows[i].marks.question != rows[i - 1].marks.question)
+                .min_by_key(|&i| i.abs_diff(even))
+                .unwrap_or(prev)
+        } else {
+            even
+        };
+        cuts.push(cut);
+    }
+    cuts.push(n);
+    cuts.windows(2).map(|w| w[0]..w[1]).filter(|r| !r.is_empty()).collect()
+}
+
 /// Losses of `net` over `examples`, in batches of `batch_size`.
 pub fn validate(
     net: &Net,
@@ -119,9 +167,17 @@ pub fn validate(
         rows.extend(enc.encode(ex, max_len)?);
     }
     let (mut policy, mut labelled, mut value, mut valued, mut correct) = (0f64, 0usize, 0f64, 0usize, 0f64);
+    let (mut ordered, mut paired) = (0usize, 0usize);
     for chunk in rows.chunks(batch_size.max(1)) {
         let batch = batch_of(chunk, enc.pad)?;
         let out = net.forward(&batch.ids)?;
+        let found = flat(&pairs_in(chunk), chunk);
+        if !found.is_empty() {
+            let values: Vec<f32> = out.values.to_vec1()?;
+            let get = |i: u32| values.get(i as usize).copied().unwrap_or(f32::NAN);
+            ordered += found.iter().filter(|&&(b, w)| get(b) > get(w)).count();
+            paired += found.len();
+        }
         let l = losses(&out, &batch)?;
         policy += l.policy.to_scalar::<f32>()? as f64 * batch.labelled as f64;
         labelled += batch.labelled;
@@ -134,7 +190,18 @@ pub fn validate(
         policy: policy / labelled.max(1) as f64,
         value: (valued > 0).then(|| value / valued as f64),
         token_accuracy: correct / labelled.max(1) as f64,
+        pair_accuracy: (paired > 0).then(|| ordered as f64 / paired as f64),
+        pairs: paired,
     })
+}
+
+/// One step's losses (each over the whole batch) and its sibling pair count.
+#[derive(Clone, Copy, Debug, Default)]
+struct StepLosses {
+    policy: f64,
+    value: f64,
+    rank: f64,
+    pairs: usize,
 }
 
 /// A training run writing into `out`.
@@ -229,24 +296,44 @@ impl<'a> Run<'a> {
 
     /// Gradients of the batch `rows`, computed in [`SHARDS`] threads on parts of it (candle's
     /// element-wise CPU kernels are single-threaded); the parts' losses are normalised by the
-    /// whole batch's counts, so their gradients add up to the whole batch's. Returns the
-    /// gradients, the (policy, value) losses and the padded token count.
-    fn gradients(&self, rows: &[Encoded]) -> Result<(GradStore, (f64, f64), usize), TrainError> {
-        let weight = self.state.schedule.value_weight;
+    /// whole batch's counts, so their gradients add up to the whole batch's. The ranking loss
+    /// sees the sibling pairs within each part. Returns the gradients, the losses and the
+    /// padded token count.
+    fn gradients(&self, rows: &[Encoded]) -> Result<(GradStore, StepLosses, usize), TrainError> {
+        let (weight, rank_weight) = (self.state.schedule.value_weight, self.state.schedule.rank_weight);
         let labelled: usize = rows.iter().map(|r| r.labels.iter().filter(|&&l| l != IGNORE).count()).sum();
         let valued: usize = rows.iter().map(|r| r.values.iter().filter(|v| !v.is_nan()).count()).sum();
-        let per = rows.len().div_ceil(SHARDS).max(1);
+        let ranking = rank_weight > 0.0;
+        let parts: Vec<(&[Encoded], FlatPairs)> = shard_bounds(rows, ranking)
+            .into_iter()
+            .map(|r| {
+                let part = &rows[r];
+                (part, if ranking { flat(&pairs_in(part), part) } else { Vec::new() })
+            })
+            .collect();
+        let paired: usize = parts.iter().map(|(_, p)| p.len()).sum();
         let net = &self.net;
         let pad = self.encoder.pad;
-        let shard = |part: &[Encoded]| -> candle_core::Result<(GradStore, f64, f64, usize)> {
+        let shard = |part: &[Encoded],
+                     pairs: &[(u32, u32)]|
+         -> candle_core::Result<(GradStore, StepLosses, usize)> {
             let batch = batch_of(part, pad)?;
             let out = net.forward(&batch.ids)?;
             let l = losses_over(&out, &batch, labelled, valued)?;
-            let total = (&l.policy + (&l.value * weight)?)?;
-            Ok((total.backward()?, scalar(&l.policy)?, scalar(&l.value)?, batch.ids.elem_count()))
+            let mut total = (&l.policy + (&l.value * weight)?)?;
+            let mut rank = 0.0;
+            if !pairs.is_empty() {
+                let r = rank_loss(&out, pairs, paired)?;
+                rank = scalar(&r)?;
+                total = (total + (r * rank_weight)?)?;
+            }
+            let losses =
+                StepLosses { policy: scalar(&l.policy)?, value: scalar(&l.value)?, rank, pairs: pairs.len() };
+            Ok((total.backward()?, losses, batch.ids.elem_count()))
         };
-        let results: Vec<candle_core::Result<(GradStore, f64, f64, usize)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = rows.chunks(per).map(|part| scope.spawn(move || shard(part))).collect();
+        let results: Vec<candle_core::Result<(GradStore, StepLosses, usize)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                parts.iter().map(|(part, pairs)| scope.spawn(move || shard(part, pairs))).collect();
             handles
                 .into_iter()
                 .map(|h| {
@@ -256,11 +343,13 @@ impl<'a> Run<'a> {
                 .collect()
         });
         let mut merged: Option<GradStore> = None;
-        let (mut policy, mut value, mut tokens) = (0.0, 0.0, 0);
+        let mut sum = StepLosses { pairs: paired, ..StepLosses::default() };
+        let mut tokens = 0;
         for r in results {
-            let (grads, p, v, t) = r?;
-            policy += p;
-            value += v;
+            let (grads, l, t) = r?;
+            sum.policy += l.policy;
+            sum.value += l.value;
+            sum.rank += l.rank;
             tokens += t;
             merged = Some(match merged {
                 None => grads,
@@ -280,7 +369,7 @@ impl<'a> Run<'a> {
             });
         }
         let grads = merged.ok_or_else(|| TrainError::State("an empty batch".into()))?;
-        Ok((grads, (policy, value), tokens))
+        Ok((grads, sum, tokens))
     }
 
     /// Trains until `state.schedule.steps`, validating on `valid` and checkpointing as the
@@ -310,11 +399,14 @@ impl<'a> Run<'a> {
             self.state.step += 1;
             let step = self.state.step;
             if step.is_multiple_of(s.log_every) || step == s.steps {
-                let (p, v) = l;
                 let per_step = started.elapsed().as_secs_f64() / (step - first) as f64;
-                let line = serde_json::json!({"step": step, "policy_loss": p, "value_loss": v, "lr": lr,
-                    "grad_norm": norm, "tokens": tokens, "s_per_step": per_step,
+                let mut line = serde_json::json!({"step": step, "policy_loss": l.policy, "value_loss": l.value,
+                    "lr": lr, "grad_norm": norm, "tokens": tokens, "s_per_step": per_step,
                     "this_step_s": t0.elapsed().as_secs_f64()});
+                if s.rank_weight > 0.0 {
+                    line["rank_loss"] = l.rank.into();
+                    line["pairs"] = l.pairs.into();
+                }
                 progress(&line.to_string());
                 self.log(line)?;
             }
@@ -382,6 +474,7 @@ mod tests {
             min_lr_ratio: 0.1,
             clip: 1.0,
             value_weight: 1.0,
+            rank_weight: 0.0,
             max_len: 512,
             adamw: AdamWParams::default(),
             log_every: 1,
@@ -418,6 +511,47 @@ mod tests {
         let after = validate(&run.net, &enc(), &examples, 2, 512).unwrap();
         assert!(after.policy < 0.8 * before.policy, "{before:?} -> {after:?}");
         assert!(after.value.unwrap() < 0.5 * before.value.unwrap(), "{before:?} -> {after:?}");
+    }
+
+    #[test]
+    fn the_ranking_loss_alone_teaches_the_value_head_to_order_siblings() {
+        let ps = synth::problems(2, Split::Train, 60);
+        let texts: Vec<String> = ps.iter().map(|p| p.solution()).collect();
+        let bpe = tokenizer::learn(&texts, 80, 2).unwrap();
+        let tok = bpe.tokenizer().unwrap();
+        let enc = || Encoder { tokenizer: &tok, bos: bpe.id(BOS).unwrap(), pad: bpe.id(PAD).unwrap() };
+        // Per question, the gold path and a sibling whose final answer is off by one, valued
+        // only at the final step (+1 and −1): one pair each, two questions to a batch.
+        let mut examples = Vec::new();
+        for p in ps.iter().filter(|p| p.steps.len() == 2).take(6) {
+            let mut right = gold_example(p);
+            right.policy = false;
+            right.steps[1].value = Some(1.0);
+            let mut wrong = right.clone();
+            let answer = p.answer.parse::<i64>().expect("an integer answer") + 1;
+            wrong.steps[1].generated = format!("<step>\n<p>\nFinal Answer: {answer}\n</p>\n</step>");
+            wrong.steps[1].value = Some(-1.0);
+            examples.extend([right, wrong]);
+        }
+        assert_eq!(examples.len(), 12);
+        let net = Net::new(cfg(&bpe), 2).unwrap();
+        let schedule = Schedule { batch_size: 4, value_weight: 0.0, rank_weight: 1.0, ..schedule(60) };
+        let dir = tempfile::tempdir().unwrap();
+        let mut run = Run::new(dir.path(), net, schedule, "t".into(), bpe.to_json(), enc()).unwrap();
+        let mut logged: Vec<(f64, u64)> = Vec::new();
+        run.train(&Fixed(examples.clone()), &examples, &mut |line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            if let (Some(r), Some(n)) = (v["rank_loss"].as_f64(), v["pairs"].as_u64()) {
+                logged.push((r, n));
+            }
+        })
+        .unwrap();
+        // Every batch of two whole questions holds their two pairs, in the parts' threads.
+        assert!(logged.iter().all(|&(_, n)| n == 2), "{logged:?}");
+        let (first, last) = (logged[0].0, logged[logged.len() - 1].0);
+        assert!(last < 0.25 * first, "rank loss {first} -> {last}");
+        let after = validate(&run.net, &enc(), &examples, 4, 512).unwrap();
+        assert_eq!((after.pair_accuracy, after.pairs), (Some(1.0), 6), "{after:?}");
     }
 
     #[test]
