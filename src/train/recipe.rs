@@ -2,6 +2,7 @@
 //! two phases: gold solutions of the synthetic train split (policy), and a fixed list of
 //! round-0 examples (value, with the policy kept on correct paths).
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use super::data::{Example, PathStep, root_prompt};
@@ -170,12 +171,14 @@ pub struct ListSource {
     seed: u64,
     /// Indices of the examples by question, when a question's examples are to come together.
     groups: Option<Vec<Vec<usize>>>,
+    /// The last epoch's order, shuffled once rather than for every example drawn.
+    epoch_order: RefCell<Option<(u64, Vec<usize>)>>,
 }
 
 impl ListSource {
     /// Every example in its own place of the shuffle.
     pub fn new(examples: Vec<Example>, seed: u64) -> ListSource {
-        ListSource { examples, seed, groups: None }
+        ListSource { examples, seed, groups: None, epoch_order: RefCell::new(None) }
     }
 
     /// A question's examples one after another (the questions and each one's examples
@@ -190,7 +193,7 @@ impl ListSource {
             });
             groups[g].push(i);
         }
-        ListSource { examples, seed, groups: Some(groups) }
+        ListSource { examples, seed, groups: Some(groups), epoch_order: RefCell::new(None) }
     }
 
     fn order(&self, epoch: u64) -> Vec<usize> {
@@ -223,8 +226,13 @@ fn shuffle<T>(items: &mut [T], rng: &mut Rng) {
 impl Source for ListSource {
     fn example(&self, position: u64) -> (Example, u64) {
         let n = self.examples.len().max(1) as u64;
-        let order = self.order(position / n);
-        let idx = order.get((position % n) as usize).copied().unwrap_or(0);
+        let epoch = position / n;
+        let mut cached = self.epoch_order.borrow_mut();
+        if cached.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            *cached = Some((epoch, self.order(epoch)));
+        }
+        let idx =
+            cached.as_ref().and_then(|(_, order)| order.get((position % n) as usize)).copied().unwrap_or(0);
         (
             self.examples
                 .get(idx)

@@ -123,9 +123,8 @@ fn pairs_in(rows: &[Encoded]) -> Vec<Pair> {
 /// Pairs of (preferred, other) positions in a part's flattened outputs.
 type FlatPairs = Vec<(u32, u32)>;
 
-/// `pairs` as positions in the flattened outputs of `rows` padded to their longest.
-fn flat(pairs: &[Pair], rows: &[Encoded]) -> FlatPairs {
-    let t = rows.iter().map(Encoded::len).max().unwrap_or(1).max(1);
+/// `pairs` as positions in the flattened outputs of a batch padded to `t` tokens.
+fn flat(pairs: &[Pair], t: usize) -> FlatPairs {
     let at = |(row, pos): (usize, usize)| (row * t + pos) as u32;
     pairs.iter().map(|p| (at(p.better), at(p.worse))).collect()
 }
@@ -171,7 +170,7 @@ pub fn validate(
     for chunk in rows.chunks(batch_size.max(1)) {
         let batch = batch_of(chunk, enc.pad)?;
         let out = net.forward(&batch.ids)?;
-        let found = flat(&pairs_in(chunk), chunk);
+        let found = flat(&pairs_in(chunk), batch.ids.dim(1)?);
         if !found.is_empty() {
             let values: Vec<f32> = out.values.to_vec1()?;
             let get = |i: u32| values.get(i as usize).copied().unwrap_or(f32::NAN);
@@ -304,18 +303,18 @@ impl<'a> Run<'a> {
         let labelled: usize = rows.iter().map(|r| r.labels.iter().filter(|&&l| l != IGNORE).count()).sum();
         let valued: usize = rows.iter().map(|r| r.values.iter().filter(|v| !v.is_nan()).count()).sum();
         let ranking = rank_weight > 0.0;
-        let parts: Vec<(&[Encoded], FlatPairs)> = shard_bounds(rows, ranking)
+        let parts: Vec<(&[Encoded], Vec<Pair>)> = shard_bounds(rows, ranking)
             .into_iter()
             .map(|r| {
                 let part = &rows[r];
-                (part, if ranking { flat(&pairs_in(part), part) } else { Vec::new() })
+                (part, if ranking { pairs_in(part) } else { Vec::new() })
             })
             .collect();
         let paired: usize = parts.iter().map(|(_, p)| p.len()).sum();
         let net = &self.net;
         let pad = self.encoder.pad;
         let shard = |part: &[Encoded],
-                     pairs: &[(u32, u32)]|
+                     pairs: &[Pair]|
          -> candle_core::Result<(GradStore, StepLosses, usize)> {
             let batch = batch_of(part, pad)?;
             let out = net.forward(&batch.ids)?;
@@ -323,7 +322,7 @@ impl<'a> Run<'a> {
             let mut total = (&l.policy + (&l.value * weight)?)?;
             let mut rank = 0.0;
             if !pairs.is_empty() {
-                let r = rank_loss(&out, pairs, paired)?;
+                let r = rank_loss(&out, &flat(pairs, batch.ids.dim(1)?), paired)?;
                 rank = scalar(&r)?;
                 total = (total + (r * rank_weight)?)?;
             }
@@ -343,13 +342,14 @@ impl<'a> Run<'a> {
                 .collect()
         });
         let mut merged: Option<GradStore> = None;
-        let mut sum = StepLosses { pairs: paired, ..StepLosses::default() };
+        let mut sum = StepLosses::default();
         let mut tokens = 0;
         for r in results {
             let (grads, l, t) = r?;
             sum.policy += l.policy;
             sum.value += l.value;
             sum.rank += l.rank;
+            sum.pairs += l.pairs;
             tokens += t;
             merged = Some(match merged {
                 None => grads,
